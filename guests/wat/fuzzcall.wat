@@ -1,0 +1,48 @@
+;; fuzzcall: exports call(fn, a, b, c, d) -> i64, which calls host function
+;; number fn (0-16, in abi/ABI.md §4 order) with the first arguments it takes
+;; from a, b, c, d and returns its result. The runtime's fuzz target drives
+;; it with arbitrary arguments: the host must answer each with a result or an
+;; error code, never a trap or a panic. handle responds "ok".
+(module
+  (import "fnhost_v1" "request_method" (func $f0 (param i32 i32) (result i32)))
+  (import "fnhost_v1" "request_path" (func $f1 (param i32 i32) (result i32)))
+  (import "fnhost_v1" "request_query" (func $f2 (param i32 i32) (result i32)))
+  (import "fnhost_v1" "request_client_ip" (func $f3 (param i32 i32) (result i32)))
+  (import "fnhost_v1" "request_header_count" (func $f4 (result i32)))
+  (import "fnhost_v1" "request_header_name" (func $f5 (param i32 i32 i32) (result i32)))
+  (import "fnhost_v1" "request_header_value" (func $f6 (param i32 i32 i32) (result i32)))
+  (import "fnhost_v1" "request_header_get" (func $f7 (param i32 i32 i32 i32) (result i32)))
+  (import "fnhost_v1" "request_body_size" (func $f8 (result i64)))
+  (import "fnhost_v1" "request_body_read" (func $f9 (param i32 i32) (result i32)))
+  (import "fnhost_v1" "response_set_status" (func $f10 (param i32) (result i32)))
+  (import "fnhost_v1" "response_add_header" (func $f11 (param i32 i32 i32 i32) (result i32)))
+  (import "fnhost_v1" "response_write" (func $f12 (param i32 i32) (result i32)))
+  (import "fnhost_v1" "context_string" (func $f13 (param i32 i32 i32) (result i32)))
+  (import "fnhost_v1" "context_int" (func $f14 (param i32) (result i64)))
+  (import "fnhost_v1" "env_get" (func $f15 (param i32 i32 i32 i32) (result i32)))
+  (import "fnhost_v1" "log" (func $f16 (param i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 0) "ok")
+  (func (export "call") (param $fn i32) (param $a i32) (param $b i32) (param $c i32) (param $d i32) (result i64)
+    (block $b16 (block $b15 (block $b14 (block $b13 (block $b12 (block $b11 (block $b10 (block $b9
+    (block $b8 (block $b7 (block $b6 (block $b5 (block $b4 (block $b3 (block $b2 (block $b1 (block $b0
+      (br_table $b0 $b1 $b2 $b3 $b4 $b5 $b6 $b7 $b8 $b9 $b10 $b11 $b12 $b13 $b14 $b15 $b16 (local.get $fn)))
+      (return (i64.extend_i32_s (call $f0 (local.get $a) (local.get $b)))))
+      (return (i64.extend_i32_s (call $f1 (local.get $a) (local.get $b)))))
+      (return (i64.extend_i32_s (call $f2 (local.get $a) (local.get $b)))))
+      (return (i64.extend_i32_s (call $f3 (local.get $a) (local.get $b)))))
+      (return (i64.extend_i32_s (call $f4))))
+      (return (i64.extend_i32_s (call $f5 (local.get $a) (local.get $b) (local.get $c)))))
+      (return (i64.extend_i32_s (call $f6 (local.get $a) (local.get $b) (local.get $c)))))
+      (return (i64.extend_i32_s (call $f7 (local.get $a) (local.get $b) (local.get $c) (local.get $d)))))
+      (return (call $f8)))
+      (return (i64.extend_i32_s (call $f9 (local.get $a) (local.get $b)))))
+      (return (i64.extend_i32_s (call $f10 (local.get $a)))))
+      (return (i64.extend_i32_s (call $f11 (local.get $a) (local.get $b) (local.get $c) (local.get $d)))))
+      (return (i64.extend_i32_s (call $f12 (local.get $a) (local.get $b)))))
+      (return (i64.extend_i32_s (call $f13 (local.get $a) (local.get $b) (local.get $c)))))
+      (return (call $f14 (local.get $a))))
+      (return (i64.extend_i32_s (call $f15 (local.get $a) (local.get $b) (local.get $c) (local.get $d)))))
+    (i64.extend_i32_s (call $f16 (local.get $a) (local.get $b) (local.get $c))))
+  (func (export "handle")
+    (drop (call $f12 (i32.const 0) (i32.const 2)))))

@@ -1,0 +1,309 @@
+// Package runtime runs fnhost guests on wazero.
+//
+// One Runtime per process owns the wazero runtime, the persistent
+// compilation cache and the host modules (fnhost_v1 and WASI). Compile turns
+// module bytes into a *Module once per sha256 checksum; NewFunction wraps a
+// Module with a function's limits and an instance pool; Function.Invoke is
+// the one invoke path every caller uses.
+//
+// Instances are reused by default and discarded after any failure; a
+// function in fresh mode, and every WASI command (CGI mode), gets a new
+// instance per invocation. Timeouts are enforced by closing the module from
+// a per-instance timer, which wazero's termination checks (enabled with
+// WithCloseOnContextDone) observe at every loop back-edge and call.
+package runtime
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/rs/zerolog"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
+
+	"github.com/fnhost/fnhost/abi"
+	"github.com/fnhost/fnhost/host"
+)
+
+// Config configures a Runtime. The zero value is usable: an in-memory
+// compilation cache, a 4 GiB ceiling on any function's memory, no logging.
+type Config struct {
+	// CacheDir holds wazero's compiled machine code so a restart does not
+	// recompile. Empty means no persistent cache. The directory's content is
+	// executable code: it must be private to the host.
+	CacheDir string
+	// MaxMemoryMB is the ceiling for every function's MemoryMB. Zero means
+	// 4096 (the wasm32 maximum).
+	MaxMemoryMB int
+	// Logger receives the runtime's own events and guest log lines written
+	// outside an invocation (during _initialize). Zero value: discard.
+	Logger zerolog.Logger
+}
+
+// ModuleKind says how a module is run.
+type ModuleKind uint8
+
+const (
+	// KindABIv1 modules import from fnhost_v1 and export a handler.
+	KindABIv1 ModuleKind = iota + 1
+	// KindCGI modules are WASI commands run with the CGI convention.
+	KindCGI
+)
+
+func (k ModuleKind) String() string {
+	switch k {
+	case KindABIv1:
+		return "abi-v1"
+	case KindCGI:
+		return "wasi-cgi"
+	}
+	return "unknown"
+}
+
+// Runtime is safe for concurrent use.
+type Runtime struct {
+	cfg   Config
+	log   zerolog.Logger
+	wr    wazero.Runtime
+	cache wazero.CompilationCache
+
+	// importable lists, per allowed import module, its functions' types.
+	importable map[string]map[string]funcType
+
+	mu       sync.Mutex
+	compiled map[[32]byte]*compileEntry
+	closed   bool
+}
+
+type funcType struct{ params, results string }
+
+type compileEntry struct {
+	done chan struct{}
+	mod  *Module
+	err  error
+}
+
+// Module is a compiled, validated guest module, shared by every function
+// and instance that runs it. It is safe for concurrent use.
+type Module struct {
+	// Checksum is the hex sha256 of the module bytes.
+	Checksum string
+	// Kind is detected once, at load.
+	Kind ModuleKind
+	// Size is the module's length in bytes.
+	Size int
+
+	compiled       wazero.CompiledModule
+	memMinPages    uint32
+	hasInitialize  bool
+	exportedFuncs  map[string]api.FunctionDefinition
+}
+
+// New creates a Runtime. Close it to release compiled code and the cache.
+func New(ctx context.Context, cfg Config) (*Runtime, error) {
+	if cfg.MaxMemoryMB <= 0 || cfg.MaxMemoryMB > 4096 {
+		cfg.MaxMemoryMB = 4096
+	}
+	var cache wazero.CompilationCache
+	if cfg.CacheDir != "" {
+		c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir)
+		if err != nil {
+			return nil, &host.Error{Kind: host.KindInternal, Op: "runtime.New", Err: fmt.Errorf("compilation cache in %s: %w", cfg.CacheDir, err)}
+		}
+		cache = c
+	} else {
+		cache = wazero.NewCompilationCache()
+	}
+	rc := wazero.NewRuntimeConfig().
+		WithCoreFeatures(api.CoreFeaturesV2).
+		WithCloseOnContextDone(os.Getenv("FNHOST_NOTERM") == "").
+		WithMemoryLimitPages(uint32(cfg.MaxMemoryMB) * 16).
+		WithCompilationCache(cache)
+	wr := wazero.NewRuntimeWithConfig(ctx, rc)
+	r := &Runtime{cfg: cfg, log: cfg.Logger, wr: wr, cache: cache, compiled: map[[32]byte]*compileEntry{}}
+	if _, err := wasi_snapshot_preview1.Instantiate(ctx, wr); err != nil {
+		_ = wr.Close(ctx)
+		return nil, &host.Error{Kind: host.KindInternal, Op: "runtime.New", Err: fmt.Errorf("instantiate WASI: %w", err)}
+	}
+	if err := instantiateHostV1(ctx, wr); err != nil {
+		_ = wr.Close(ctx)
+		return nil, &host.Error{Kind: host.KindInternal, Op: "runtime.New", Err: fmt.Errorf("instantiate %s: %w", abi.ModuleV1, err)}
+	}
+	r.importable = map[string]map[string]funcType{}
+	for _, name := range []string{wasi_snapshot_preview1.ModuleName, abi.ModuleV1} {
+		fns := map[string]funcType{}
+		for fn, def := range wr.Module(name).ExportedFunctionDefinitions() {
+			fns[fn] = typeOf(def)
+		}
+		r.importable[name] = fns
+	}
+	return r, nil
+}
+
+// Close closes every instance and compiled module, then the cache.
+func (r *Runtime) Close(ctx context.Context) error {
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	err := r.wr.Close(ctx)
+	if cerr := r.cache.Close(ctx); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// Compile validates and compiles wasm, or returns the Module already
+// compiled from the same bytes. wasm is borrowed for the call. Concurrent
+// calls with the same bytes compile once. A rejection is a *host.Error of
+// KindInvalidModule whose message says what is wrong and what was expected.
+func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
+	sum := sha256.Sum256(wasm)
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil, &host.Error{Kind: host.KindClosed, Op: "runtime.Compile"}
+	}
+	if e, ok := r.compiled[sum]; ok {
+		r.mu.Unlock()
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return nil, &host.Error{Kind: host.KindCanceled, Op: "runtime.Compile", Err: ctx.Err()}
+		}
+		if e.err != nil {
+			return nil, e.err
+		}
+		return e.mod, nil
+	}
+	e := &compileEntry{done: make(chan struct{})}
+	r.compiled[sum] = e
+	r.mu.Unlock()
+
+	e.mod, e.err = r.compile(ctx, wasm, sum)
+	if e.err != nil {
+		// Failures are not remembered: the next attempt tries again.
+		r.mu.Lock()
+		delete(r.compiled, sum)
+		r.mu.Unlock()
+	}
+	close(e.done)
+	return e.mod, e.err
+}
+
+func (r *Runtime) compile(ctx context.Context, wasm []byte, sum [32]byte) (mod *Module, err error) {
+	const op = "runtime.Compile"
+	defer func() {
+		if p := recover(); p != nil {
+			mod, err = nil, &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("compiler panic: %v", p)}
+		}
+	}()
+	cm, err := r.wr.CompileModule(ctx, wasm)
+	if err != nil {
+		return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: fmt.Errorf("not a valid WebAssembly module: %w", err)}
+	}
+	m := &Module{Checksum: hex.EncodeToString(sum[:]), Size: len(wasm), compiled: cm, exportedFuncs: cm.ExportedFunctions()}
+	if err := r.classify(cm, m); err != nil {
+		_ = cm.Close(ctx)
+		return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: err}
+	}
+	return m, nil
+}
+
+// classify detects the module's ABI and checks its imports and exports.
+func (r *Runtime) classify(cm wazero.CompiledModule, m *Module) error {
+	usesV1 := false
+	for _, def := range cm.ImportedFunctions() {
+		modName, name, _ := def.Import()
+		fns, ok := r.importable[modName]
+		if !ok {
+			return fmt.Errorf("imports %s.%s: only %q and %q may be imported", modName, name, abi.ModuleV1, wasi_snapshot_preview1.ModuleName)
+		}
+		want, ok := fns[name]
+		if !ok {
+			return fmt.Errorf("imports unknown function %s.%s: not part of %s (see abi/ABI.md)", modName, name, abiName(modName))
+		}
+		if got := typeOf(def); got != want {
+			return fmt.Errorf("imports %s.%s with type (%s) -> (%s); expected (%s) -> (%s)", modName, name, got.params, got.results, want.params, want.results)
+		}
+		if modName == abi.ModuleV1 {
+			usesV1 = true
+		}
+	}
+	for _, def := range cm.ImportedMemories() {
+		modName, name, _ := def.Import()
+		return fmt.Errorf("imports memory %s.%s: a module must define and export its own memory", modName, name)
+	}
+	_, hasStart := m.exportedFuncs[abi.ExportStart]
+	switch {
+	case usesV1 && hasStart:
+		return fmt.Errorf("imports from %q and exports %q: a module is either ABI v1 or a WASI command, not both", abi.ModuleV1, abi.ExportStart)
+	case usesV1:
+		m.Kind = KindABIv1
+	case hasStart:
+		m.Kind = KindCGI
+	default:
+		return fmt.Errorf("unknown ABI: expected an ABI v1 module (imports from %q and exports a handler such as %q) or a WASI command (exports %q)", abi.ModuleV1, abi.DefaultHandler, abi.ExportStart)
+	}
+	mem, ok := cm.ExportedMemories()[abi.ExportMemory]
+	if !ok {
+		return fmt.Errorf("exports no memory named %q: expected the module's linear memory exported as %q", abi.ExportMemory, abi.ExportMemory)
+	}
+	m.memMinPages = mem.Min()
+	if def, ok := m.exportedFuncs[abi.ExportInitialize]; ok && m.Kind == KindABIv1 {
+		if len(def.ParamTypes()) != 0 || len(def.ResultTypes()) != 0 {
+			return fmt.Errorf("exports %q with a signature other than () -> ()", abi.ExportInitialize)
+		}
+		m.hasInitialize = true
+	}
+	return nil
+}
+
+func abiName(mod string) string {
+	if mod == abi.ModuleV1 {
+		return "fnhost ABI v1"
+	}
+	return "WASI preview1 as provided by fnhost"
+}
+
+func typeOf(def api.FunctionDefinition) funcType {
+	return funcType{params: valueTypes(def.ParamTypes()), results: valueTypes(def.ResultTypes())}
+}
+
+func valueTypes(ts []api.ValueType) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = api.ValueTypeName(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+// checkHandler reports whether the module exports handler as () -> ().
+func (m *Module) checkHandler(handler string) error {
+	def, ok := m.exportedFuncs[handler]
+	if !ok {
+		names := make([]string, 0, len(m.exportedFuncs))
+		for n := range m.exportedFuncs {
+			if !strings.HasPrefix(n, "_") {
+				names = append(names, n)
+			}
+		}
+		hint := "it exports no functions"
+		if len(names) > 0 {
+			hint = "it exports " + strings.Join(names, ", ")
+		}
+		return fmt.Errorf("handler %q is not exported (%s): export the handler function or set the function's handler", handler, hint)
+	}
+	if len(def.ParamTypes()) != 0 || len(def.ResultTypes()) != 0 {
+		return fmt.Errorf("handler %q has type (%s) -> (%s); expected () -> ()", handler, valueTypes(def.ParamTypes()), valueTypes(def.ResultTypes()))
+	}
+	return nil
+}
+
+var errClosed = errors.New("closed")
