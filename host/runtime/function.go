@@ -96,14 +96,14 @@ func (c *FunctionConfig) setDefaults() {
 // Function is a Module with a function's limits and its pool of instances.
 // It is safe for concurrent use.
 type Function struct {
-	rt      *Runtime
-	mod     *Module
-	cfg     FunctionConfig
-	env     map[string]string
-	modCfg  wazero.ModuleConfig
-	fresh   bool
-	tokens  chan struct{} // one per running invocation; cap = MaxInstances
-	nextID  atomic.Uint64
+	rt       *Runtime
+	mod      *Module
+	cfg      FunctionConfig
+	env      map[string]string
+	modCfg   wazero.ModuleConfig
+	fresh    bool
+	tokens   chan struct{} // one per running invocation; cap = MaxInstances
+	nextID   atomic.Uint64
 	idPrefix string
 
 	mu     sync.Mutex
@@ -297,14 +297,14 @@ func (f *Function) put(in *instance) {
 // instance is one wazero module instance and the state its host functions
 // see. It is used by one invocation at a time.
 type instance struct {
-	fn      *Function
-	mod     api.Module
-	id      string
-	mem     *cappedMemory
-	handler api.Function
-	stack   [1]uint64 // handler has no params or results; wazero needs a slice
-	callCtx context.Context
-	timer   *time.Timer
+	fn       *Function
+	mod      api.Module
+	id       string
+	mem      *cappedMemory
+	handler  api.Function
+	stack    [1]uint64 // handler has no params or results; wazero needs a slice
+	callCtx  context.Context
+	timer    *time.Timer
 	timedOut atomic.Bool
 
 	// Per-invocation state, valid between begin and end.

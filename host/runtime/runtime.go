@@ -100,10 +100,10 @@ type Module struct {
 	// Size is the module's length in bytes.
 	Size int
 
-	compiled       wazero.CompiledModule
-	memMinPages    uint32
-	hasInitialize  bool
-	exportedFuncs  map[string]api.FunctionDefinition
+	compiled      wazero.CompiledModule
+	memMinPages   uint32
+	hasInitialize bool
+	exportedFuncs map[string]api.FunctionDefinition
 }
 
 // New creates a Runtime. Close it to release compiled code and the cache.
