@@ -276,24 +276,30 @@ func (in *instance) fail(err error) {
 }
 
 func contextString(ctx context.Context, m api.Module, stack []uint64) {
-	in := activeInstance(ctx)
+	in := instanceFrom(ctx)
 	if in == nil {
 		ret(stack, abi.ErrState)
 		return
 	}
 	var v string
-	switch int32(uint32(stack[0])) {
-	case abi.CtxRequestID:
-		v = in.req.RequestID
-	case abi.CtxService:
-		v = in.fn.cfg.Service
-	case abi.CtxFunction:
-		v = in.fn.cfg.Function
-	case abi.CtxQualifier:
+	switch key := int32(uint32(stack[0])); key {
+	case abi.CtxRequestID, abi.CtxQualifier:
+		if !in.active {
+			ret(stack, abi.ErrState)
+			return
+		}
+		if key == abi.CtxRequestID {
+			v = in.req.RequestID
+			break
+		}
 		v = in.req.Qualifier
 		if v == "" {
 			v = "LATEST"
 		}
+	case abi.CtxService:
+		v = in.fn.cfg.Service
+	case abi.CtxFunction:
+		v = in.fn.cfg.Function
 	case abi.CtxInstanceID:
 		v = in.id
 	default:

@@ -243,7 +243,7 @@ func (r *Runtime) classify(cm wazero.CompiledModule, m *Module) error {
 	_, hasStart := m.exportedFuncs[abi.ExportStart]
 	switch {
 	case usesV1 && hasStart:
-		return fmt.Errorf("imports from %q and exports %q: a module is either ABI v1 or a WASI command, not both", abi.ModuleV1, abi.ExportStart)
+		return fmt.Errorf("imports from %q and exports %q: a module is either ABI v1 or a WASI command, not both (build Go guests with -buildmode=c-shared, C guests with -mexec-model=reactor)", abi.ModuleV1, abi.ExportStart)
 	case usesV1:
 		m.Kind = KindABIv1
 	case hasStart:

@@ -1,0 +1,69 @@
+package host_test
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestDependencyDirection enforces the import rules of the package map:
+// abi and the Go SDK import no third-party code, host imports only abi and
+// the standard library, and nothing under host imports the SDK or guests.
+func TestDependencyDirection(t *testing.T) {
+	const mod = "github.com/fnhost/fnhost"
+	rules := []struct {
+		pkg   string
+		goos  string
+		allow []string // module-internal or third-party prefixes allowed
+	}{
+		{pkg: "./abi", allow: nil},
+		{pkg: "./sdk/go/...", goos: "wasip1", allow: []string{mod + "/abi", mod + "/sdk/go/"}},
+		{pkg: "./sdk/go/...", allow: []string{mod + "/abi", mod + "/sdk/go/"}},
+		{pkg: ".", allow: []string{mod + "/abi"}}, // package host
+		{pkg: "./cgi", allow: []string{mod + "/host", mod + "/abi"}},
+		{pkg: "./runtime", allow: []string{mod + "/host", mod + "/abi", "github.com/tetratelabs/wazero", "github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/sys"}},
+	}
+	for _, r := range rules {
+		t.Run(r.pkg+"/"+r.goos, func(t *testing.T) {
+			dir := "."
+			if strings.HasPrefix(r.pkg, "./abi") || strings.HasPrefix(r.pkg, "./sdk") {
+				dir = ".."
+			}
+			cmd := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", r.pkg)
+			cmd.Dir = dir
+			if r.goos != "" {
+				cmd.Env = append(cmd.Environ(), "GOOS="+r.goos, "GOARCH=wasm")
+			}
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("go list: %v\n%s", err, out)
+			}
+			for _, dep := range strings.Fields(string(out)) {
+				if ok := isSelf(dep, r.pkg, mod) || hasAnyPrefix(dep, r.allow); !ok {
+					t.Errorf("%s imports %s, which the dependency rules forbid", r.pkg, dep)
+				}
+			}
+		})
+	}
+}
+
+func isSelf(dep, pkg, mod string) bool {
+	p := strings.TrimSuffix(strings.TrimPrefix(pkg, "."), "/...")
+	switch {
+	case strings.HasPrefix(pkg, "./abi"), strings.HasPrefix(pkg, "./sdk"):
+		return strings.HasPrefix(dep, mod+p)
+	case pkg == ".":
+		return dep == mod+"/host"
+	default:
+		return strings.HasPrefix(dep, mod+"/host"+p)
+	}
+}
+
+func hasAnyPrefix(s string, prefixes []string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
