@@ -46,19 +46,3 @@ func TestWarmInvokeAllocs(t *testing.T) {
 		})
 	}
 }
-
-func echoRequest() *host.Request {
-	return &host.Request{
-		RequestID: "req-echo",
-		Method:    []byte("POST"),
-		Path:      []byte("/a/b"),
-		RawQuery:  []byte("x=1&x=2&y&a%20b=c+d"),
-		Headers: []host.Header{
-			{Name: []byte("Accept"), Value: []byte("text/plain")},
-			{Name: []byte("Accept"), Value: []byte("application/json")},
-			{Name: []byte("Content-Type"), Value: []byte("text/plain")},
-		},
-		ClientIP: []byte("203.0.113.7"),
-		Body:     []byte(`hello "body"`),
-	}
-}

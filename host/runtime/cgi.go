@@ -7,9 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/sys"
 
+	"github.com/fnhost/fnhost/abi"
 	"github.com/fnhost/fnhost/host"
 	"github.com/fnhost/fnhost/host/cgi"
 )
@@ -17,48 +17,29 @@ import (
 // invokeCGI runs a WASI command module for one request (abi/ABI.md §8): a
 // fresh instance whose _start reads the body on stdin and prints a CGI
 // response on stdout. The caller holds a token.
-func (f *Function) invokeCGI(ctx context.Context, req *host.Request, res *host.Response, start, deadline time.Time) (err error) {
+func (f *Function) invokeCGI(ctx context.Context, req *host.Request, res *host.Response, start, deadline time.Time) error {
 	const op = "runtime.Invoke"
-	in := &instance{fn: f, mem: &cappedMemory{limit: uint64(f.cfg.MemoryMB) << 20}, deadline: deadline}
-	in.id = f.idPrefix + fmt.Sprint(f.nextID.Add(1))
-	res.Meter.Cold = true
-	res.Meter.InstanceID = in.id
-	in.log.reset(&res.Log, f.cfg.MaxLogBytes)
-	defer in.log.finish()
 	stdout := &boundedBuffer{limit: f.cfg.MaxResponseBytes + f.cfg.MaxHeaderBytes}
-
-	mc := f.modCfg.
-		WithStdin(bytes.NewReader(req.Body)).
-		WithStdout(stdout).
-		WithStderr(&in.log).
-		WithNanosleep(in.nanosleep).
-		WithStartFunctions("_start")
+	mc := f.modCfg.WithStdin(bytes.NewReader(req.Body))
 	for _, kv := range cgi.Env(req, f.cfg.Env) {
 		k, v, _ := cut(kv, '=')
 		mc = mc.WithEnv(k, v)
 	}
-	ictx, cancel := context.WithDeadline(context.WithValue(ctx, instanceKey{}, in), deadline)
-	defer cancel()
-	ictx = experimental.WithMemoryAllocator(ictx, in.mem)
-	defer func() {
-		if p := recover(); p != nil {
-			err = &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("panic: %v", p)}
-		}
-		res.Meter.PeakMemoryBytes = in.mem.size()
-		res.Meter.Startup = time.Since(start)
-	}()
-	mod, runErr := f.rt.wr.InstantiateModule(ictx, f.mod.compiled, mc)
-	if mod != nil {
-		_ = mod.Close(context.Background())
+	res.Meter.Cold = true
+	in, err := f.instantiate(ctx, res, deadline, mc, stdout)
+	if err != nil {
+		return err
 	}
+	defer in.close(context.Background())
+	defer in.log.finish()
+	res.Meter.InstanceID = in.id
+	runErr := in.run(in.mod.ExportedFunction(abi.ExportStart), deadline)
+	res.Meter.PeakMemoryBytes = in.mem.size()
+	res.Meter.Startup = time.Since(start)
 	if runErr != nil {
 		var exit *sys.ExitError
-		if !(errors.As(runErr, &exit) && exit.ExitCode() == 0) {
-			kind := in.classify(runErr)
-			if kind == host.KindExit && stdout.over {
-				kind = host.KindResponseTooLarge
-			}
-			return &host.Error{Kind: kind, Op: op, Err: runErr}
+		if !errors.As(runErr, &exit) || exit.ExitCode() != 0 || in.timedOut.Load() {
+			return in.failure(op, runErr)
 		}
 	}
 	if stdout.over {
@@ -71,7 +52,7 @@ func (f *Function) invokeCGI(ctx context.Context, req *host.Request, res *host.R
 		return &host.Error{Kind: host.KindResponseTooLarge, Op: op, Err: errors.New("CGI response body over the limit")}
 	}
 	if res.HeaderBytes() > f.cfg.MaxHeaderBytes {
-		return &host.Error{Kind: host.KindResponseTooLarge, Op: op, Err: errors.New("CGI response headers over the limit")}
+		return &host.Error{Kind: host.KindResponseTooLarge, Op: op, Err: fmt.Errorf("CGI response headers over the limit of %d bytes", f.cfg.MaxHeaderBytes)}
 	}
 	return nil
 }

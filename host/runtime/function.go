@@ -3,18 +3,13 @@ package runtime
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	goruntime "runtime"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/tetratelabs/wazero"
-	"github.com/tetratelabs/wazero/api"
-	"github.com/tetratelabs/wazero/experimental"
-	"github.com/tetratelabs/wazero/sys"
 
 	"github.com/fnhost/fnhost/abi"
 	"github.com/fnhost/fnhost/host"
@@ -105,6 +100,7 @@ type Function struct {
 	tokens   chan struct{} // one per running invocation; cap = MaxInstances
 	nextID   atomic.Uint64
 	idPrefix string
+	mems     memPool // linear memories of closed instances, zeroed
 
 	mu     sync.Mutex
 	idle   []*instance // LIFO: the most recently used instance is the warmest
@@ -224,7 +220,7 @@ func (f *Function) Invoke(ctx context.Context, req *host.Request, res *host.Resp
 	res.Meter.Duration = time.Since(start)
 	res.Meter.PeakMemoryBytes = in.mem.size()
 	res.Meter.InstanceID = in.id
-	if err != nil || f.fresh || in.mod.IsClosed() {
+	if err != nil || f.fresh || !in.reusable() {
 		in.close(context.Background())
 		return err
 	}
@@ -292,187 +288,4 @@ func (f *Function) put(in *instance) {
 	}
 	f.idle = append(f.idle, in)
 	f.mu.Unlock()
-}
-
-// instance is one wazero module instance and the state its host functions
-// see. It is used by one invocation at a time.
-type instance struct {
-	fn       *Function
-	mod      api.Module
-	id       string
-	mem      *cappedMemory
-	handler  api.Function
-	stack    [1]uint64 // handler has no params or results; wazero needs a slice
-	callCtx  context.Context
-	timer    *time.Timer
-	timedOut atomic.Bool
-
-	// Per-invocation state, valid between begin and end.
-	active    bool
-	req       *host.Request
-	res       *host.Response
-	deadline  time.Time
-	bodyOff   int
-	responded bool
-	failed    error // set by host functions (response too large)
-	log       logBuffer
-}
-
-type instanceKey struct{}
-
-// instanceFrom returns the instance a host function runs for. callCtx and
-// the instantiation context carry it.
-func instanceFrom(ctx context.Context) *instance {
-	in, _ := ctx.Value(instanceKey{}).(*instance)
-	return in
-}
-
-func (f *Function) newInstance(ctx context.Context, res *host.Response, deadline time.Time) (in *instance, err error) {
-	const op = "runtime.Instantiate"
-	in = &instance{
-		fn:  f,
-		id:  f.idPrefix + strconv.FormatUint(f.nextID.Add(1), 10),
-		mem: &cappedMemory{limit: uint64(f.cfg.MemoryMB) << 20},
-	}
-	in.callCtx = context.WithValue(context.Background(), instanceKey{}, in)
-	// During instantiation the log goes to the invocation being served.
-	in.log.reset(&res.Log, f.cfg.MaxLogBytes)
-	defer in.log.finish()
-	ictx, cancel := context.WithDeadline(context.WithValue(ctx, instanceKey{}, in), deadline)
-	defer cancel()
-	ictx = experimental.WithMemoryAllocator(ictx, in.mem)
-	mc := f.modCfg.
-		WithStdout(&in.log).
-		WithStderr(&in.log).
-		WithNanosleep(in.nanosleep)
-	if f.mod.hasInitialize {
-		mc = mc.WithStartFunctions(abi.ExportInitialize)
-	}
-	in.deadline = deadline
-	defer func() {
-		if p := recover(); p != nil {
-			err = &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("panic: %v", p)}
-		}
-	}()
-	mod, err := f.rt.wr.InstantiateModule(ictx, f.mod.compiled, mc)
-	if err != nil {
-		if mod != nil {
-			_ = mod.Close(context.Background())
-		}
-		return nil, &host.Error{Kind: in.classify(err), Op: op, Err: err}
-	}
-	in.mod = mod
-	in.handler = mod.ExportedFunction(f.cfg.Handler)
-	in.timer = time.AfterFunc(time.Hour, in.expire)
-	in.timer.Stop()
-	return in, nil
-}
-
-// expire runs on the timer's goroutine when an invocation passes its
-// deadline. Closing the module makes the guest stop at its next loop
-// back-edge or call (wazero's termination check).
-func (in *instance) expire() {
-	in.timedOut.Store(true)
-	_ = in.mod.CloseWithExitCode(context.Background(), sys.ExitCodeDeadlineExceeded)
-}
-
-// nanosleep serves WASI sleeps; it never sleeps past the deadline, so a
-// sleeping guest cannot hold the invocation past its timeout.
-func (in *instance) nanosleep(ns int64) {
-	left := time.Until(in.deadline)
-	if d := time.Duration(ns); d < left {
-		left = d
-	}
-	if left > 0 {
-		time.Sleep(left)
-	}
-}
-
-// call runs the handler for one invocation.
-func (in *instance) call(req *host.Request, res *host.Response, deadline time.Time) (err error) {
-	in.begin(req, res, deadline)
-	defer in.end()
-	left := time.Until(deadline)
-	if left <= 0 {
-		return &host.Error{Kind: host.KindTimeout, Op: "runtime.Invoke", Err: errors.New("deadline passed before the handler started")}
-	}
-	in.timer.Reset(left)
-	defer func() {
-		if p := recover(); p != nil {
-			in.timer.Stop()
-			err = &host.Error{Kind: host.KindInternal, Op: "runtime.Invoke", Err: fmt.Errorf("panic: %v", p)}
-		}
-	}()
-	callErr := in.handler.CallWithStack(in.callCtx, in.stack[:])
-	in.timer.Stop()
-	if callErr != nil {
-		return &host.Error{Kind: in.classify(callErr), Op: "runtime.Invoke", Err: callErr}
-	}
-	if in.failed != nil {
-		return in.failed
-	}
-	if !in.responded {
-		return errNoResponse
-	}
-	if res.Status == 0 {
-		res.Status = 200
-	}
-	return nil
-}
-
-var errNoResponse = &host.Error{Kind: host.KindNoResponse, Op: "runtime.Invoke",
-	Err: errors.New("the handler returned without calling a response function")}
-
-func (in *instance) begin(req *host.Request, res *host.Response, deadline time.Time) {
-	in.active = true
-	in.req = req
-	in.res = res
-	in.deadline = deadline
-	in.bodyOff = 0
-	in.responded = false
-	in.failed = nil
-	in.timedOut.Store(false)
-	in.log.reset(&res.Log, in.fn.cfg.MaxLogBytes)
-}
-
-func (in *instance) end() {
-	in.log.finish()
-	in.active = false
-	in.req = nil
-	in.res = nil
-}
-
-// classify maps an error from wazero to a Kind.
-func (in *instance) classify(err error) host.Kind {
-	var exit *sys.ExitError
-	if errors.As(err, &exit) {
-		switch exit.ExitCode() {
-		case sys.ExitCodeDeadlineExceeded:
-			return host.KindTimeout
-		case sys.ExitCodeContextCanceled:
-			return host.KindCanceled
-		}
-		if in.timedOut.Load() {
-			return host.KindTimeout
-		}
-		if in.mem.refused.Load() {
-			return host.KindMemoryLimit
-		}
-		return host.KindExit
-	}
-	// A trap is a trap even if the timer fired meanwhile: had the timer
-	// stopped the guest, wazero would have returned an ExitError.
-	if in.mem.refused.Load() {
-		return host.KindMemoryLimit
-	}
-	return host.KindTrap
-}
-
-func (in *instance) close(ctx context.Context) {
-	if in.timer != nil {
-		in.timer.Stop()
-	}
-	if in.mod != nil {
-		_ = in.mod.Close(ctx)
-	}
 }

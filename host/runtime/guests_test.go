@@ -83,6 +83,24 @@ func getRequest(path string) *host.Request {
 	}
 }
 
+// echoRequest exercises every request part: repeated headers and query
+// keys, escapes, a body.
+func echoRequest() *host.Request {
+	return &host.Request{
+		RequestID: "req-echo",
+		Method:    []byte("POST"),
+		Path:      []byte("/a/b"),
+		RawQuery:  []byte("x=1&x=2&y&a%20b=c+d"),
+		Headers: []host.Header{
+			{Name: []byte("Accept"), Value: []byte("text/plain")},
+			{Name: []byte("Accept"), Value: []byte("application/json")},
+			{Name: []byte("Content-Type"), Value: []byte("text/plain")},
+		},
+		ClientIP: []byte("203.0.113.7"),
+		Body:     []byte(`hello "body"`),
+	}
+}
+
 func header(res *host.Response, name string) (string, bool) {
 	for _, h := range res.Headers {
 		if equalFold(h.Name, []byte(name)) {

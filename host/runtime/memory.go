@@ -1,6 +1,7 @@
 package runtime
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"github.com/tetratelabs/wazero/experimental"
@@ -12,8 +13,14 @@ import (
 // share one runtime. A refused grow makes memory.grow return -1 to the
 // guest, and refused records it so a failure that follows is reported as a
 // memory-limit failure rather than a plain trap.
+//
+// Buffers are recycled through the function's memPool: instances of one
+// function have the same shape, and reusing a zeroed buffer spares the
+// allocation, the garbage collector's work and the kernel's page faults
+// that dominate creating a small instance.
 type cappedMemory struct {
 	limit   uint64
+	pool    *memPool
 	buf     []byte
 	refused atomic.Bool
 }
@@ -26,13 +33,17 @@ func (m *cappedMemory) Allocate(capacity, _ uint64) experimental.LinearMemory {
 	if capacity > m.limit {
 		capacity = m.limit
 	}
-	m.buf = make([]byte, 0, capacity)
+	if b := m.pool.get(capacity); b != nil {
+		m.buf = b
+	} else {
+		m.buf = make([]byte, 0, capacity)
+	}
 	return m
 }
 
 // Reallocate implements experimental.LinearMemory. Linear memory only grows,
-// and bytes past len are zero (fresh from make and never written), so
-// re-slicing within capacity is a valid grow.
+// and bytes past len are zero (fresh from make, or cleared before the
+// buffer was pooled), so re-slicing within capacity is a valid grow.
 func (m *cappedMemory) Reallocate(size uint64) []byte {
 	if size > m.limit {
 		m.refused.Store(true)
@@ -58,8 +69,40 @@ func (m *cappedMemory) Reallocate(size uint64) []byte {
 }
 
 // Free implements experimental.LinearMemory. wazero calls it when the
-// module closes, which may happen from the timeout timer while the guest
-// still runs, so the buffer is left for the garbage collector instead.
-func (m *cappedMemory) Free() {}
+// module is closed, which fnhost does only once no guest code runs in it.
+func (m *cappedMemory) Free() {
+	m.pool.put(m.buf)
+	m.buf = nil
+}
 
+// size is the current length of linear memory; read it before Free.
 func (m *cappedMemory) size() uint64 { return uint64(len(m.buf)) }
+
+// memPool recycles zeroed linear-memory buffers among one function's
+// instances.
+type memPool struct{ p sync.Pool }
+
+// maxPooledBytes keeps huge memories out of the pool: clearing them on
+// every recycle would cost more than it saves.
+const maxPooledBytes = 64 << 20
+
+func (p *memPool) get(capacity uint64) []byte {
+	if p == nil {
+		return nil
+	}
+	v, _ := p.p.Get().(*[]byte)
+	if v == nil || uint64(cap(*v)) < capacity {
+		return nil
+	}
+	return (*v)[:0]
+}
+
+// put clears the used part of b (the rest is still zero) and keeps it.
+func (p *memPool) put(b []byte) {
+	if p == nil || cap(b) == 0 || cap(b) > maxPooledBytes {
+		return
+	}
+	clear(b)
+	b = b[:0]
+	p.p.Put(&b)
+}

@@ -8,9 +8,9 @@
 //
 // Instances are reused by default and discarded after any failure; a
 // function in fresh mode, and every WASI command (CGI mode), gets a new
-// instance per invocation. Timeouts are enforced by closing the module from
-// a per-instance timer, which wazero's termination checks (enabled with
-// WithCloseOnContextDone) observe at every loop back-edge and call.
+// instance per invocation. Deadlines are enforced by checks that Compile
+// inserts into every module (package instrument) and a per-instance timer
+// that trips them; see instance.go and RATIONALE.md.
 package runtime
 
 import (
@@ -19,7 +19,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"sync"
 
@@ -30,6 +29,7 @@ import (
 
 	"github.com/fnhost/fnhost/abi"
 	"github.com/fnhost/fnhost/host"
+	"github.com/fnhost/fnhost/host/internal/instrument"
 )
 
 // Config configures a Runtime. The zero value is usable: an in-memory
@@ -103,6 +103,7 @@ type Module struct {
 	compiled      wazero.CompiledModule
 	memMinPages   uint32
 	hasInitialize bool
+	hasStart      bool // a start function, moved to instrument.StartExport
 	exportedFuncs map[string]api.FunctionDefinition
 }
 
@@ -123,7 +124,6 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 	}
 	rc := wazero.NewRuntimeConfig().
 		WithCoreFeatures(api.CoreFeaturesV2).
-		WithCloseOnContextDone(os.Getenv("FNHOST_NOTERM") == "").
 		WithMemoryLimitPages(uint32(cfg.MaxMemoryMB) * 16).
 		WithCompilationCache(cache)
 	wr := wazero.NewRuntimeWithConfig(ctx, rc)
@@ -204,11 +204,15 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte, sum [32]byte) (mod *
 			mod, err = nil, &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("compiler panic: %v", p)}
 		}
 	}()
-	cm, err := r.wr.CompileModule(ctx, wasm)
+	inst, err := instrument.Instrument(wasm)
+	if err != nil {
+		return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: err}
+	}
+	cm, err := r.wr.CompileModule(ctx, inst.Wasm)
 	if err != nil {
 		return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: fmt.Errorf("not a valid WebAssembly module: %w", err)}
 	}
-	m := &Module{Checksum: hex.EncodeToString(sum[:]), Size: len(wasm), compiled: cm, exportedFuncs: cm.ExportedFunctions()}
+	m := &Module{Checksum: hex.EncodeToString(sum[:]), Size: len(wasm), compiled: cm, exportedFuncs: cm.ExportedFunctions(), hasStart: inst.HasStart}
 	if err := r.classify(cm, m); err != nil {
 		_ = cm.Close(ctx)
 		return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: err}
@@ -290,7 +294,7 @@ func (m *Module) checkHandler(handler string) error {
 	if !ok {
 		names := make([]string, 0, len(m.exportedFuncs))
 		for n := range m.exportedFuncs {
-			if !strings.HasPrefix(n, "_") {
+			if !strings.HasPrefix(n, "_") && !strings.HasPrefix(n, "fnhost.") {
 				names = append(names, n)
 			}
 		}

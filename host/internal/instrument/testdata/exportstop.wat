@@ -1,0 +1,3 @@
+;; Exports a name reserved for the host.
+(module
+  (func (export "fnhost.stop")))
