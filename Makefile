@@ -1,4 +1,6 @@
-# fnhost — the two commands users need are `make run` and `make test`.
+# fnhost — `make test` builds the example guests and runs every test; `make bench` the benchmarks.
+SHELL       := bash
+.SHELLFLAGS := -eo pipefail -c
 GO        ?= go
 DIST      := guests/dist
 GO_GUESTS := $(notdir $(wildcard guests/go/*))
@@ -51,14 +53,21 @@ test: guests check
 	$(GO) test -count=1 ./...
 
 FUZZTIME ?= 10s
+## fuzz: run every native fuzz target for FUZZTIME each.
 fuzz: guests
-	@for t in $$($(GO) test -list '^Fuzz' ./host/... | grep '^Fuzz'); do \
-	  pkg=$$($(GO) list ./host/... | while read p; do $(GO) test -list "^$$t$$" $$p 2>/dev/null | grep -q "^$$t$$" && echo $$p; done | head -1); \
-	  echo "== $$t ($$pkg)"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$t"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
 	done
 
+## bench: the runtime's testing.B benchmarks, 5 rounds each, saved for
+## benchstat in bench/results/.
+BENCHCOUNT ?= 5
 bench: guests
-	$(GO) test -run '^$$' -bench . -benchmem ./host/...
+	@mkdir -p bench/results
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./host/... | tee bench/results/runtime-$$(date +%Y%m%d)-$$(hostname).txt
 
 clean:
 	rm -rf $(DIST)

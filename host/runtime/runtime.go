@@ -206,6 +206,9 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte, sum [32]byte) (mod *
 	}()
 	inst, err := instrument.Instrument(wasm)
 	if err != nil {
+		if !instrument.IsRejection(err) {
+			err = fmt.Errorf("not a valid WebAssembly module (expected a WebAssembly 1.0 binary, as clang, Go or wat2wasm produce): %w", err)
+		}
 		return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: err}
 	}
 	cm, err := r.wr.CompileModule(ctx, inst.Wasm)

@@ -3,6 +3,10 @@ package runtime
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -21,7 +25,7 @@ func TestLoadRejects(t *testing.T) {
 		cfg   FunctionConfig
 		want  []string // substrings of the error message
 	}{
-		{"invalid", FunctionConfig{}, []string{"not a WebAssembly module"}},
+		{"invalid", FunctionConfig{}, []string{"not a valid WebAssembly module", "bad magic number"}},
 		{"badimport", FunctionConfig{}, []string{"unknown function fnhost_v1.exec_shell", "fnhost ABI v1"}},
 		{"foreignimport", FunctionConfig{}, []string{"env.evil", `only "fnhost_v1" and "wasi_snapshot_preview1" may be imported`}},
 		{"noexport-mem", FunctionConfig{}, []string{`exports no memory named "memory"`}},
@@ -275,5 +279,60 @@ func TestClosedFunction(t *testing.T) {
 	err := f.Invoke(context.Background(), getRequest("/"), &res)
 	if !errors.Is(err, &host.Error{Kind: host.KindClosed}) {
 		t.Fatalf("err = %v, want closed", err)
+	}
+}
+
+// TestCompilationCachePersists: a second Runtime on the same cache
+// directory (a restart) loads machine code instead of compiling: the cache
+// gains no file and no file changes.
+func TestCompilationCachePersists(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	wasm := guest(t, "hello-go")
+	snapshot := func() map[string]string {
+		m := map[string]string{}
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			m[p] = fmt.Sprint(info.Size(), info.ModTime().UnixNano())
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	run := func() {
+		rt, err := New(ctx, Config{CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rt.Close(ctx)
+		mod, err := rt.Compile(ctx, wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, err := rt.NewFunction(mod, FunctionConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res host.Response
+		if err := f.Invoke(ctx, getRequest("/"), &res); err != nil || string(res.Body) != "hello world" {
+			t.Fatalf("invoke: %v %q", err, res.Body)
+		}
+	}
+	run()
+	first := snapshot()
+	if len(first) == 0 {
+		t.Fatal("the first runtime wrote nothing to the cache directory")
+	}
+	run()
+	if second := snapshot(); !reflect.DeepEqual(first, second) {
+		t.Errorf("the second runtime changed the cache (it recompiled):\nbefore %v\nafter  %v", first, second)
 	}
 }

@@ -1,6 +1,9 @@
 package instrument
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Immediate layouts of single-byte opcodes.
 const (
@@ -114,13 +117,16 @@ func (r *rewriter) scanCode(s section) error {
 		}
 		bd := body{start: c.p, end: c.p + int(size)}
 		c.p = bd.end
-		if bd.locals, err = r.scanBody(fn, bd.start, bd.end); err != nil {
+		if bd.locals, bd.entry, err = r.scanBody(fn, bd.start, bd.end); err != nil {
 			return err
 		}
 		bd.loops = len(r.loops)
+		if bd.entry {
+			r.checks++
+		}
 		r.bodies = append(r.bodies, bd)
 	}
-	r.checks += int(n) + len(r.loops)
+	r.checks += len(r.loops)
 	return c.done()
 }
 
@@ -130,14 +136,15 @@ func bodyError(fn uint64, off int, format string, args ...any) error {
 }
 
 // scanBody decodes the body of function fn, in[start:end], and returns where
-// its locals declarations end. Nesting is tracked with a counter, not
-// recursion, so deep nesting costs nothing extra.
-func (r *rewriter) scanBody(fn uint64, start, end int) (int, error) {
+// its locals declarations end and whether it contains a call or
+// call_indirect (the tail calls are refused as unknown opcodes). Nesting is
+// tracked with a counter, not recursion, so deep nesting costs nothing extra.
+func (r *rewriter) scanBody(fn uint64, start, end int) (localsEnd int, calls bool, err error) {
 	b := r.in[:end]
 	p := start
 	groups, p, ok := u32(b, p)
 	if !ok {
-		return 0, bodyError(fn, start, "truncated or malformed locals count")
+		return 0, false, bodyError(fn, start, "truncated or malformed locals count")
 	}
 	var locals uint64
 	for i := uint32(0); i < groups; i++ {
@@ -147,15 +154,15 @@ func (r *rewriter) scanBody(fn uint64, start, end int) (int, error) {
 			p, ok = valType(b, p)
 		}
 		if !ok {
-			return 0, bodyError(fn, at, "truncated or malformed locals declaration")
+			return 0, false, bodyError(fn, at, "truncated or malformed locals declaration")
 		}
 		// Each group adds at most 2^32-1 and we stop once past the limit,
 		// so the sum cannot overflow.
 		if locals += uint64(n); locals > maxLocals {
-			return 0, reject("code section: function %d declares more than %d locals", fn, maxLocals)
+			return 0, false, reject("code section: function %d declares more than %d locals", fn, maxLocals)
 		}
 	}
-	localsEnd := p
+	localsEnd = p
 	depth := 1
 	for p < end {
 		at := p
@@ -165,7 +172,7 @@ func (r *rewriter) scanBody(fn uint64, start, end int) (int, error) {
 		case opNone:
 		case opBlock, opLoop:
 			if p, ok = blockType(b, p); !ok {
-				return 0, bodyError(fn, at, "invalid block type")
+				return 0, false, bodyError(fn, at, "invalid block type")
 			}
 			depth++
 			if op == 0x03 {
@@ -174,20 +181,22 @@ func (r *rewriter) scanBody(fn uint64, start, end int) (int, error) {
 		case opEnd:
 			if depth--; depth == 0 {
 				if p != end {
-					return 0, bodyError(fn, p, "%d bytes after the final end", end-p)
+					return 0, false, bodyError(fn, p, "%d bytes after the final end", end-p)
 				}
-				return localsEnd, nil
+				return localsEnd, calls, nil
 			}
 		case opIndex:
+			calls = calls || op == 0x10 // call
 			p, ok = skip(b, p, 5)
-		case opIndex2:
+		case opIndex2: // call_indirect
+			calls = true
 			if p, ok = skip(b, p, 5); ok {
 				p, ok = skip(b, p, 5)
 			}
 		case opGlobal:
 			var idx uint32
 			if idx, p, ok = u32(b, p); ok && idx >= r.globals {
-				return 0, reject("code section: function %d references global %d; the module has %d globals", fn, idx, r.globals)
+				return 0, false, reject("code section: function %d references global %d; the module has %d globals", fn, idx, r.globals)
 			}
 		case opBrTable:
 			var n uint32
@@ -249,7 +258,7 @@ func (r *rewriter) scanBody(fn uint64, start, end int) (int, error) {
 					p, ok = skip(b, p, 5)
 				}
 			default:
-				return 0, bodyError(fn, at, "unknown opcode 0xfc 0x%x", sub)
+				return 0, false, bodyError(fn, at, "unknown opcode 0xfc 0x%x", sub)
 			}
 		case opSIMD:
 			if p >= end {
@@ -266,11 +275,11 @@ func (r *rewriter) scanBody(fn uint64, start, end int) (int, error) {
 			p++
 			if simdKinds[sub] == simdInvalid {
 				v, _, _ := u32(b, p-1)
-				return 0, bodyError(fn, at, "unknown opcode 0xfd 0x%x", v)
+				return 0, false, bodyError(fn, at, "unknown opcode 0xfd 0x%x", v)
 			}
 			if sub >= 0x80 {
 				if p >= end || b[p] != 0x01 {
-					return 0, reject("code section: function %d: SIMD opcode at offset %d is not encoded canonically (wazero reads SIMD opcodes as one byte)", fn, at)
+					return 0, false, reject("code section: function %d: SIMD opcode at offset %d is not encoded canonically (wazero reads SIMD opcodes as one byte)", fn, at)
 				}
 				p++
 				break // no opcode from 0x80 on has immediates
@@ -293,15 +302,15 @@ func (r *rewriter) scanBody(fn uint64, start, end int) (int, error) {
 		default:
 			if op == 0xfe || op == 0xfb {
 				v, _, _ := u32(b, p)
-				return 0, bodyError(fn, at, "unknown opcode 0x%02x 0x%x", op, v)
+				return 0, false, bodyError(fn, at, "unknown opcode 0x%02x 0x%x", op, v)
 			}
-			return 0, bodyError(fn, at, "unknown opcode 0x%02x", op)
+			return 0, false, bodyError(fn, at, "unknown opcode 0x%02x", op)
 		}
 		if !ok {
-			return 0, bodyError(fn, at, "truncated or malformed immediate of opcode 0x%02x", op)
+			return 0, false, bodyError(fn, at, "truncated or malformed immediate of opcode 0x%02x", op)
 		}
 	}
-	return 0, bodyError(fn, end, "body ends without its final end")
+	return 0, false, bodyError(fn, end, "body ends without its final end")
 }
 
 // blockType skips a block type as wazero decodes it: an s33 that is an
@@ -335,14 +344,26 @@ func memarg(b []byte, p int) (int, bool) {
 	return skip(b, p, 5)
 }
 
-// appendCode appends the rewritten code section: each body gets the check
-// after its locals and after each loop's block type.
+// appendCode appends the rewritten code section: each body gets a check
+// after each loop's block type and, if it contains a call, after its
+// locals; $yield's body comes last.
 func (r *rewriter) appendCode(out []byte) ([]byte, error) {
 	chk := r.check
-	size := uint64(u32Len(uint32(len(r.bodies))))
+	yield := r.yieldBody()
+	checks := func(bd body, prev int) int {
+		n := bd.loops - prev
+		if bd.entry {
+			n++
+		}
+		return n
+	}
+	if uint64(len(r.bodies)) >= 1<<32-1 {
+		return nil, errors.New("code section: too many function bodies")
+	}
+	size := uint64(u32Len(uint32(len(r.bodies)+1))) + uint64(len(yield))
 	prev := 0
 	for _, bd := range r.bodies {
-		n := uint64(bd.end-bd.start) + uint64(1+bd.loops-prev)*uint64(len(chk))
+		n := uint64(bd.end-bd.start) + uint64(checks(bd, prev))*uint64(len(chk))
 		if n > 1<<32-1 {
 			return nil, fmt.Errorf("code section: function body at offset %d is too large after rewriting", bd.start)
 		}
@@ -354,16 +375,18 @@ func (r *rewriter) appendCode(out []byte) ([]byte, error) {
 	}
 	out = append(out, secCode)
 	out = appendU32(out, uint32(size))
-	out = appendU32(out, uint32(len(r.bodies)))
+	out = appendU32(out, uint32(len(r.bodies)+1))
 	in := r.in
 	prev = 0
 	for _, bd := range r.bodies {
+		n := bd.end - bd.start + checks(bd, prev)*len(chk)
 		loops := r.loops[prev:bd.loops]
 		prev = bd.loops
-		n := bd.end - bd.start + (1+len(loops))*len(chk)
 		out = appendU32(out, uint32(n))
 		out = append(out, in[bd.start:bd.locals]...)
-		out = append(out, chk...)
+		if bd.entry {
+			out = append(out, chk...)
+		}
 		at := bd.locals
 		for _, l := range loops {
 			out = append(out, in[at:l]...)
@@ -372,5 +395,5 @@ func (r *rewriter) appendCode(out []byte) ([]byte, error) {
 		}
 		out = append(out, in[at:bd.end]...)
 	}
-	return out, nil
+	return append(out, yield...), nil
 }

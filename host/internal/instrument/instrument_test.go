@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -115,21 +116,25 @@ func TestFixtures(t *testing.T) {
 		checks   int
 		hasStart bool
 	}{
-		{"loop.wasm", 2 + 2, false},
-		{"nested.wasm", 1 + 2, false},
-		{"start.wasm", 2 + 1, true},
-		{"start-init.wasm", 1, true},
-		{"noglobal.wasm", 1, false},
-		{"noexport.wasm", 2 + 1, false},
-		{"imported-globals.wasm", 1, false},
-		{"simd.wasm", 1 + 1, false},
-		{"bulk.wasm", 3, false},
-		{"brtable.wasm", 1 + 1, false},
-		{"multivalue.wasm", 2 + 1, false},
-		{"select.wasm", 2, false},
-		{"reffunc.wasm", 4, false},
+		// Checks: loops, plus functions that contain a call or call_indirect.
+		{"loop.wasm", 2, false},
+		{"nested.wasm", 2, false},
+		{"start.wasm", 1, true},
+		{"start-init.wasm", 0, true},
+		{"noglobal.wasm", 0, false},
+		{"noexport.wasm", 1, false},
+		{"imported-globals.wasm", 0, false},
+		{"simd.wasm", 1, false},
+		{"bulk.wasm", 1, false}, // call_indirect in run
+		{"brtable.wasm", 1, false},
+		{"multivalue.wasm", 1 + 1, false}, // run calls $swap
+		{"select.wasm", 0, false},
+		{"reffunc.wasm", 1, false}, // call_indirect in run
 		{"fib.wasm", 1, false},
-		{"named.wasm", 1 + 1, false},
+		{"named.wasm", 1, false},
+		{"memory.wasm", 2 + 2, false}, // count, indirect; fill, spin
+		{"nocode.wasm", 0, false},
+		{"mutual.wasm", 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -153,7 +158,7 @@ func TestFixtures(t *testing.T) {
 
 // TestGolden compares outputs with modules written by hand in testdata/*.want.wat.
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"noglobal", "loop", "start"} {
+	for _, name := range []string{"noglobal", "loop", "start", "memory", "nocode"} {
 		t.Run(name, func(t *testing.T) {
 			got := mustInstrument(t, fixture(t, name+".wasm")).Wasm
 			if want := fixture(t, name+".want.wasm"); !bytes.Equal(got, want) {
@@ -244,6 +249,64 @@ func TestStopRecursion(t *testing.T) {
 	callUntilStopped(t, m.ExportedFunction("fib"), stopGlobalOf(t, m), 90)
 }
 
+// TestStopMutualRecursion stops a cycle of two functions without loops,
+// where one call is a call_indirect.
+func TestStopMutualRecursion(t *testing.T) {
+	m := instantiate(t, newRuntime(t), mustInstrument(t, fixture(t, "mutual.wasm")).Wasm)
+	callUntilStopped(t, m.ExportedFunction("fib"), stopGlobalOf(t, m), 90)
+}
+
+// TestStopLoopWithMemory stops a loop in a module with a memory, where
+// $yield also exits to Go with memory.grow.
+func TestStopLoopWithMemory(t *testing.T) {
+	m := instantiate(t, newRuntime(t), mustInstrument(t, fixture(t, "memory.wasm")).Wasm)
+	callUntilStopped(t, m.ExportedFunction("spin"), stopGlobalOf(t, m), 0)
+}
+
+// TestGCWhileSpinning checks that a guest spinning in a tight loop, with the
+// stop flag not set, lets the Go runtime stop the world: compiled wasm has
+// no preemption points, so without the exits to Go in $yield, runtime.GC
+// would wait for the loop to end.
+func TestGCWhileSpinning(t *testing.T) {
+	m := instantiate(t, newRuntime(t), mustInstrument(t, fixture(t, "memory.wasm")).Wasm)
+	stop := stopGlobalOf(t, m)
+	// The loop is bounded (a few seconds at 1-3ns an iteration) so that, should
+	// the GC wait for it, the test still ends: while the world is being
+	// stopped no timer of this test can fire.
+	const iterations = 2e9
+	done := make(chan error, 1)
+	go func() {
+		_, err := m.ExportedFunction("spin").Call(ctx, iterations)
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond) // let the guest enter the loop
+	gcTook := make(chan time.Duration, 1)
+	go func() {
+		start := time.Now()
+		runtime.GC()
+		gcTook <- time.Since(start)
+	}()
+	if took := <-gcTook; took > time.Second {
+		t.Errorf("runtime.GC took %v while the guest spun, want under 1s", took)
+		<-done
+		return
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the guest returned (%v) before the GC ended: the test proves nothing", err)
+	default:
+	}
+	stop.Set(1)
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "unreachable") {
+			t.Fatalf("spin returned %v, want an unreachable trap", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("spin still running 10s after the stop flag was set")
+	}
+}
+
 func TestStartRemoved(t *testing.T) {
 	res := mustInstrument(t, fixture(t, "start.wasm"))
 	if !res.HasStart {
@@ -287,6 +350,10 @@ func TestBehaviourPreserved(t *testing.T) {
 		{"reffunc.wasm", "run", nil, 6},
 		{"imported-globals.wasm", "run", nil, 42},
 		{"noglobal.wasm", "f", []uint64{41}, 42},
+		{"memory.wasm", "count", []uint64{5000}, 5000},
+		{"memory.wasm", "indirect", nil, 'x' | 'y'<<8},
+		{"memory.wasm", "spin", []uint64{10000}, 0},
+		{"mutual.wasm", "fib", []uint64{20}, 6765},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+"/"+tt.fn, func(t *testing.T) {
@@ -422,6 +489,12 @@ func TestRejections(t *testing.T) {
 		{"data flags", mod(sec(secData, vec([]byte{0x03}))), false, "data segment 0 has invalid flags 3"},
 		{"import kind", mod(sec(secImport, vec(cat(str("m"), str("n"), []byte{0x04, 0x00, 0x00})))), false, "import 0 has unsupported kind 0x04"},
 		{"export kind", mod(sec(secExport, vec(cat(str("e"), []byte{0x05, 0x00})))), false, `export "e" has invalid kind 0x05`},
+		{"type form", mod(sec(secType, vec([]byte{0x5f, 0x00, 0x00}))), false, "type section: type 0 has invalid form 0x5f at offset 11"},
+		{"type value type", mod(sec(secType, vec([]byte{0x60, 0x01, 0x40, 0x00}))), false, "type section: type 0 has an invalid type"},
+		{"type trailing bytes", mod(sec(secType, vec(), []byte{0x60})), false, "type section: 1 unexpected bytes"},
+		{"recursion group truncated", mod(sec(secType, vec([]byte{0x4e, 0x01, 0x60}))), false, "type section: truncated or malformed value type count"},
+		{"function type index", mod(sec(secFunction, vec([]byte{0x80}))), false, "function section: truncated or malformed function type index"},
+		{"function trailing bytes", mod(sec(secFunction, vec([]byte{0x00}), []byte{0x00})), false, "function section: 1 unexpected bytes"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -459,6 +532,13 @@ func TestAccepted(t *testing.T) {
 			sec(secGlobal, vec([]byte{0x63, 0x70, 0x00, 0xd0, 0x70, 0x0b})),
 			sec(secCode, vec(fnBody(vec([]byte{0x01, 0x63, 0x70}), 0x02, 0x63, 0x70, 0xd0, 0x70, 0x0b, 0x1a, 0x0b))))},
 		{"data count", mod(oneMemory, sec(secDataCount, leb(1)), sec(secData, vec(cat([]byte{0x01}, str("ab")))))},
+		// A recursion group counts as one entry of the vector but defines
+		// two types, so $yield's type has index 2: with 1, its type would
+		// take an i32 and "call $yield" in the loop would not validate.
+		{"recursion group", mod(sec(secType, vec(cat([]byte{0x4e, 0x02}, []byte{0x60, 0x01, 0x7f, 0x00}, []byte{0x60, 0x00, 0x00}))),
+			sec(secFunction, vec([]byte{0x01})), sec(secCode, vec(fnBody(noLocals, 0x03, 0x40, 0x0b, 0x0b))))},
+		{"function section, no code section", mod(sec(secFunction, vec()))},
+		{"code section, no function section", mod(sec(secCode, vec()))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -527,9 +607,9 @@ func TestLinear(t *testing.T) {
 		wasm   []byte
 		checks int
 	}{
-		{"nesting", funcModule(noLocals, deep...), 1 + n},
-		{"functions", mod(typeVoid, sec(secFunction, leb(n), many), sec(secCode, leb(n), bodies)), 2 * n},
-		{"br_table", funcModule(noLocals, brTable...), 1},
+		{"nesting", funcModule(noLocals, deep...), n},
+		{"functions", mod(typeVoid, sec(secFunction, leb(n), many), sec(secCode, leb(n), bodies)), n},
+		{"br_table", funcModule(noLocals, brTable...), 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -571,6 +651,81 @@ func BenchmarkInstrument(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkCompileInstrumented compiles hello-go, as is and instrumented,
+// the way the host does with a cache directory: cold is a new runtime with
+// an empty directory, warm a new runtime (and cache) loading the machine
+// code an earlier one stored. It reports the sizes of the module and of the
+// cache directory (about the size of the machine code).
+func BenchmarkCompileInstrumented(b *testing.B) {
+	orig, err := os.ReadFile(filepath.Join(distDir, "hello-go.wasm"))
+	if err != nil {
+		b.Skip("no hello-go.wasm in " + distDir + "; run make guests")
+	}
+	variants := []struct {
+		name string
+		wasm []byte
+	}{{"original", orig}, {"instrumented", mustInstrument(b, orig).Wasm}}
+	for _, v := range variants {
+		b.Run(v.name+"/cold", func(b *testing.B) {
+			var dir string
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				dir = b.TempDir()
+				b.StartTimer()
+				compileWithCache(b, v.wasm, dir)
+			}
+			b.ReportMetric(float64(len(v.wasm)), "wasm-B")
+			b.ReportMetric(float64(dirSize(b, dir)), "cache-B")
+		})
+		b.Run(v.name+"/warm", func(b *testing.B) {
+			dir := b.TempDir()
+			compileWithCache(b, v.wasm, dir)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				compileWithCache(b, v.wasm, dir)
+			}
+		})
+	}
+}
+
+// compileWithCache times, as part of b, compiling wasm in a new runtime with
+// a new cache in dir; closing them is not timed.
+func compileWithCache(b *testing.B, wasm []byte, dir string) {
+	cache, err := wazero.NewCompilationCacheWithDir(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
+		WithCoreFeatures(api.CoreFeaturesV2).
+		WithCompilationCache(cache))
+	cm, err := r.CompileModule(ctx, wasm)
+	b.StopTimer()
+	defer b.StartTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	_ = cm.Close(ctx)
+	_ = r.Close(ctx)
+	_ = cache.Close(ctx)
+}
+
+func dirSize(tb testing.TB, dir string) int64 {
+	var n int64
+	err := filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			var info os.FileInfo
+			if info, err = d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
 
 // compiles reports whether wazero compiles wasm; a wazero panic counts as
