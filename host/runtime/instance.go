@@ -23,10 +23,12 @@ import (
 // see. It runs one invocation at a time.
 //
 // Deadlines: every module is rewritten at load (package instrument) so
-// that each function entry and loop header tests an added global, the stop
-// flag. A per-instance timer, armed for each call, sets the flag when the
-// deadline passes; the guest then traps at its next iteration or call and
-// the instance is discarded. The flag only ever goes from 0 to 1.
+// that loop headers, and the entries of functions that make calls, count
+// down a counter; every 1000 counts the guest exits to Go (a preemption
+// point) and reads an added global, the stop flag, trapping when it is set.
+// A per-instance timer, armed for each call, sets the flag when the
+// deadline passes; the instance is then discarded. The flag only ever goes
+// from 0 to 1.
 type instance struct {
 	fn       *Function
 	mod      api.Module

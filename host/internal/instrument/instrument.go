@@ -12,12 +12,16 @@
 // has no preemption points of its own, so this is what lets the Go runtime
 // stop the world for a GC while a guest spins) and traps (unreachable) if the
 // flag is non-zero. The host sets the flag to 1 from a timer when a deadline
-// passes; the guest then traps within a few thousand loop iterations or calls.
+// passes; the guest then traps within yieldEvery (1000) checks.
 //
 // A function without calls needs no entry check: it cannot be on a cycle of
 // calls, and outside its loops (which keep their checks) it runs each of its
 // instructions at most once. Every function on a cycle of calls contains a
-// call, so each trip round the cycle passes a check.
+// call, so each trip round the cycle passes a check. What runs between two
+// checks is bounded by the module's size, not linearly though: a function
+// may call a call-free function once per call instruction in its body, and
+// returns are not checked, so a deep stack can unwind through long
+// stretches of straight-line code. Hosts should bound module size.
 //
 // $yield is appended to the end of the function index space (so no function
 // is renumbered) with a new type () -> () appended to the type section. It is
@@ -41,7 +45,7 @@
 //     StopExport could clear it.
 //
 // Calls into host functions and single bulk-memory instructions are not
-// interrupted; the deadline only takes effect at the guest's next check.
+// interrupted; the deadline only takes effect when a later check calls $yield.
 package instrument
 
 import (
@@ -220,17 +224,31 @@ func Instrument(wasm []byte) (*Result, error) {
 	}
 	r.check = r.buildCheck()
 
-	// Sections the output needs, which the input may lack; each is added
-	// before the first later section, or at the end.
+	// Sections the output needs, which the input may lack. Each is added
+	// before the first later section or, failing that, right after the last
+	// non-custom section, so that custom sections at the end stay at the end:
+	// wazero reads a name section that is last up to the end of the module,
+	// whatever its size says, so nothing may follow one that was last.
 	var missing []byte
 	for _, id := range []byte{secType, secFunction, secGlobal, secExport, secCode} {
 		if !slices.ContainsFunc(r.sections, func(s section) bool { return s.id == id }) {
 			missing = append(missing, id)
 		}
 	}
+	last := -1 // the last non-custom section
+	for i, s := range r.sections {
+		if s.id != secCustom {
+			last = i
+		}
+	}
 	out := make([]byte, 0, len(wasm)+len(wasm)/16+128)
 	out = append(out, preamble...)
-	for _, s := range r.sections {
+	if last < 0 {
+		for _, id := range missing {
+			out = r.appendMissing(out, id)
+		}
+	}
+	for i, s := range r.sections {
 		if s.id != secCustom {
 			for len(missing) > 0 && rank(missing[0]) < rank(s.id) {
 				out = r.appendMissing(out, missing[0])
@@ -260,9 +278,11 @@ func Instrument(wasm []byte) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
-	}
-	for _, id := range missing {
-		out = r.appendMissing(out, id)
+		if i == last {
+			for _, id := range missing {
+				out = r.appendMissing(out, id)
+			}
+		}
 	}
 	return &Result{Wasm: out, HasStart: r.hasStart, Checks: r.checks}, nil
 }
@@ -335,6 +355,19 @@ func (r *rewriter) scanSections() error {
 				return fmt.Errorf("%s at offset %d is duplicate or out of order", sectionNames[id], hdr)
 			}
 			last = rank(id)
+		}
+		if id == secDataCount {
+			// wazero reads the count without regard to the section's end
+			// and, at the end of the module, takes a missing or truncated
+			// count for what it read; Instrument may have to add a code
+			// section after it.
+			_, q, ok := u32(in[:s.end], s.start)
+			if !ok {
+				return reject("data count section at offset %d has a truncated count (wazero accepts that only at the end of a module)", hdr)
+			}
+			if q != s.end {
+				return fmt.Errorf("data count section: %d unexpected bytes at the end of the section at offset %d", s.end-q, q)
+			}
 		}
 		if id == secStart {
 			f, q, ok := u32(in[:s.end], s.start)

@@ -4,6 +4,7 @@
   (type (func))
   (type (func (param i64) (result i64)))
   (type $yield (func))
+  (memory 1)
   (func (export "run") (type 0)
     (loop
       (global.set 1 (i32.add (global.get 1) (i32.const -1)))
@@ -21,6 +22,7 @@
         (br $next)))
     (local.get $acc))
   (func $yield (type $yield)
+    (drop (memory.grow (i32.const 0)))
     (global.set 1 (i32.const 1000))
     (if (global.get 0) (then unreachable)))
   (global (mut i32) (i32.const 0))

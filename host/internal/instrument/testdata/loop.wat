@@ -1,5 +1,8 @@
-;; An infinite loop, and a loop summing 1..n.
+;; An infinite loop, and a loop summing 1..n. The memory (unused) is there
+;; so that $yield exits to Go, as in any module the host accepts: a spinning
+;; guest that never exits to Go would block a GC, and the test with it.
 (module
+  (memory 1)
   (func (export "run")
     (loop (br 0)))
   (func (export "sum") (param $n i64) (result i64)

@@ -1,6 +1,8 @@
 ;; Mutual recursion without loops, one edge a call_indirect: fib(n) calls
-;; $g(n-1) + $g(n-2), and $g calls fib through the table.
+;; $g(n-1) + $g(n-2), and $g calls fib through the table. The memory (unused)
+;; makes $yield exit to Go; see loop.wat.
 (module
+  (memory 1)
   (type $t (func (param i64) (result i64)))
   (table 1 funcref)
   (elem (i32.const 0) $fib)
