@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/tetratelabs/wazero"
@@ -42,8 +43,9 @@ type Config struct {
 	// MaxMemoryMB is the ceiling for every function's MemoryMB. Zero means
 	// 4096 (the wasm32 maximum).
 	MaxMemoryMB int
-	// Logger receives the runtime's own events and guest log lines written
-	// outside an invocation (during _initialize). Zero value: discard.
+	// Logger receives the runtime's own events: compiles (debug) and host
+	// faults (error). Guest output goes to each invocation's log instead.
+	// The zero value discards.
 	Logger zerolog.Logger
 }
 
@@ -186,7 +188,14 @@ func (r *Runtime) Compile(ctx context.Context, wasm []byte) (*Module, error) {
 	r.compiled[sum] = e
 	r.mu.Unlock()
 
+	start := time.Now()
 	e.mod, e.err = r.compile(ctx, wasm, sum)
+	if e.err == nil {
+		r.log.Debug().Str("checksum", e.mod.Checksum).Stringer("kind", e.mod.Kind).
+			Int("bytes", len(wasm)).Dur("took", time.Since(start)).Msg("module compiled")
+	} else if host.ErrorKind(e.err) == host.KindInternal {
+		r.log.Error().Err(e.err).Msg("compile failed")
+	}
 	if e.err != nil {
 		// Failures are not remembered: the next attempt tries again.
 		r.mu.Lock()
