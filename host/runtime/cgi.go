@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero/sys"
@@ -22,7 +23,7 @@ func (f *Function) invokeCGI(ctx context.Context, req *host.Request, res *host.R
 	stdout := &boundedBuffer{limit: f.cfg.MaxResponseBytes + f.cfg.MaxHeaderBytes}
 	mc := f.modCfg.WithStdin(bytes.NewReader(req.Body))
 	for _, kv := range cgi.Env(req, f.cfg.Env) {
-		k, v, _ := cut(kv, '=')
+		k, v, _ := strings.Cut(kv, "=")
 		mc = mc.WithEnv(k, v)
 	}
 	res.Meter.Cold = true

@@ -3,8 +3,10 @@ package runtime
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	goruntime "runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -139,7 +141,7 @@ func (r *Runtime) NewFunction(mod *Module, cfg FunctionConfig) (*Function, error
 		WithSysNanotime().
 		WithRandSource(rand.Reader)
 	for _, kv := range cfg.Env {
-		k, v, _ := cut(kv, '=')
+		k, v, _ := strings.Cut(kv, "=")
 		f.env[k] = v
 		if mod.Kind == KindABIv1 {
 			mc = mc.WithEnv(k, v)
@@ -147,15 +149,6 @@ func (r *Runtime) NewFunction(mod *Module, cfg FunctionConfig) (*Function, error
 	}
 	f.modCfg = mc
 	return f, nil
-}
-
-func cut(s string, sep byte) (before, after string, found bool) {
-	for i := 0; i < len(s); i++ {
-		if s[i] == sep {
-			return s[:i], s[i+1:], true
-		}
-	}
-	return s, "", false
 }
 
 // Module returns the module the function runs.
@@ -206,6 +199,9 @@ func (f *Function) Invoke(ctx context.Context, req *host.Request, res *host.Resp
 	}
 	defer func() { <-f.tokens }()
 	if f.mod.Kind == KindCGI {
+		if f.isClosed() {
+			return errFunctionClosed
+		}
 		err := f.invokeCGI(ctx, req, res, start, deadline)
 		res.Meter.Duration = time.Since(start)
 		return err
@@ -262,7 +258,7 @@ func (f *Function) take(ctx context.Context, res *host.Response, deadline time.T
 	f.mu.Lock()
 	if f.closed {
 		f.mu.Unlock()
-		return nil, &host.Error{Kind: host.KindClosed, Op: "runtime.Invoke", Err: errClosed}
+		return nil, errFunctionClosed
 	}
 	if n := len(f.idle); n > 0 && !f.fresh {
 		in := f.idle[n-1]
@@ -277,6 +273,14 @@ func (f *Function) take(ctx context.Context, res *host.Response, deadline time.T
 	res.Meter.Cold = true
 	res.Meter.Startup = time.Since(t0)
 	return in, err
+}
+
+var errFunctionClosed = &host.Error{Kind: host.KindClosed, Op: "runtime.Invoke", Err: errors.New("the function was closed")}
+
+func (f *Function) isClosed() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.closed
 }
 
 func (f *Function) put(in *instance) {

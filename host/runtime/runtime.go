@@ -17,7 +17,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -321,5 +320,3 @@ func (m *Module) checkHandler(handler string) error {
 	}
 	return nil
 }
-
-var errClosed = errors.New("closed")
