@@ -37,3 +37,28 @@ var tokenTable = func() (t [256]byte) {
 	}
 	return t
 }()
+
+// EqualFoldASCII reports whether a and b are equal ignoring ASCII case,
+// the comparison HTTP header names need (and no Unicode folding, which
+// would let non-ASCII bytes match ASCII names).
+func EqualFoldASCII[A, B ~string | ~[]byte](a A, b B) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if x == y {
+			continue
+		}
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}

@@ -81,3 +81,23 @@ func TestErrorKind(t *testing.T) {
 		t.Error("unknown kind name")
 	}
 }
+
+func TestEqualFoldASCII(t *testing.T) {
+	cases := []struct {
+		a, b string
+		want bool
+	}{
+		{"Content-Type", "content-type", true},
+		{"X-A", "x-a", true},
+		{"X-A", "x-b", false},
+		{"abc", "abcd", false},
+		{"", "", true},
+		{"\u017ftatus", "status", false}, // no Unicode folding
+		{"[", "{", false},                // 0x5b and 0x7b differ only in bit 0x20
+	}
+	for _, tc := range cases {
+		if got := EqualFoldASCII(tc.a, []byte(tc.b)); got != tc.want {
+			t.Errorf("EqualFoldASCII(%q, %q) = %v", tc.a, tc.b, got)
+		}
+	}
+}

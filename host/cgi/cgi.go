@@ -57,7 +57,7 @@ func ParseResponse(out []byte, res *host.Response) error {
 			return fmt.Errorf("%w: header name %q is not a token", ErrBadResponse, clip(name))
 		}
 		switch {
-		case asciiEqualFold(name, "Status"):
+		case host.EqualFoldASCII(name, "Status"):
 			code := value
 			if sp := bytes.IndexByte(code, ' '); sp >= 0 {
 				code = code[:sp]
@@ -68,7 +68,7 @@ func ParseResponse(out []byte, res *host.Response) error {
 			}
 			status = n
 			continue
-		case asciiEqualFold(name, "Location"):
+		case host.EqualFoldASCII(name, "Location"):
 			hasLocation = true
 		}
 		res.AddHeader(name, value)
@@ -111,7 +111,7 @@ func Env(req *host.Request, fnEnv []string) []string {
 	var order []string
 	joined := map[string]string{}
 	for _, h := range req.Headers {
-		if asciiEqualFold(h.Name, "Content-Type") && contentType == "" {
+		if host.EqualFoldASCII(h.Name, "Content-Type") && contentType == "" {
 			contentType = string(h.Value)
 		}
 		k := "HTTP_" + headerEnvName(h.Name)
@@ -154,25 +154,6 @@ func headerEnvName(name []byte) string {
 		b[i] = c
 	}
 	return string(b)
-}
-
-func asciiEqualFold(b []byte, s string) bool {
-	if len(b) != len(s) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		x, y := b[i], s[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 func clip(b []byte) []byte {

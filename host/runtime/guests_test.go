@@ -103,7 +103,7 @@ func echoRequest() *host.Request {
 
 func header(res *host.Response, name string) (string, bool) {
 	for _, h := range res.Headers {
-		if equalFold(h.Name, []byte(name)) {
+		if host.EqualFoldASCII(h.Name, name) {
 			return string(h.Value), true
 		}
 	}

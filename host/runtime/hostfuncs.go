@@ -146,28 +146,12 @@ func requestHeaderGet(ctx context.Context, m api.Module, stack []uint64) {
 	}
 	for i := range in.req.Headers {
 		h := &in.req.Headers[i]
-		if equalFold(h.Name, name) {
+		if host.EqualFoldASCII(h.Name, name) {
 			ret(stack, copyOut(m, uint32(stack[2]), uint32(stack[3]), h.Value))
 			return
 		}
 	}
 	ret(stack, abi.ErrNotFound)
-}
-
-func equalFold(a, b []byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if x != y {
-			x |= 0x20
-			if x < 'a' || x > 'z' || x != y|0x20 {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 func requestBodySize(ctx context.Context, _ api.Module, stack []uint64) {
