@@ -70,10 +70,11 @@ func (k ModuleKind) String() string {
 
 // Runtime is safe for concurrent use.
 type Runtime struct {
-	cfg   Config
-	log   zerolog.Logger
-	wr    wazero.Runtime
-	cache wazero.CompilationCache
+	cfg      Config
+	log      zerolog.Logger
+	wr       wazero.Runtime
+	cache    wazero.CompilationCache
+	rewrites rewriteCache
 
 	// importable lists, per allowed import module, its functions' types.
 	importable map[string]map[string]funcType
@@ -128,7 +129,7 @@ func New(ctx context.Context, cfg Config) (*Runtime, error) {
 		WithMemoryLimitPages(uint32(cfg.MaxMemoryMB) * 16).
 		WithCompilationCache(cache)
 	wr := wazero.NewRuntimeWithConfig(ctx, rc)
-	r := &Runtime{cfg: cfg, log: cfg.Logger, wr: wr, cache: cache, compiled: map[[32]byte]*compileEntry{}}
+	r := &Runtime{cfg: cfg, log: cfg.Logger, wr: wr, cache: cache, rewrites: newRewriteCache(cfg.CacheDir), compiled: map[[32]byte]*compileEntry{}}
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, wr); err != nil {
 		_ = wr.Close(ctx)
 		return nil, &host.Error{Kind: host.KindInternal, Op: "runtime.New", Err: fmt.Errorf("instantiate WASI: %w", err)}
@@ -212,16 +213,28 @@ func (r *Runtime) compile(ctx context.Context, wasm []byte, sum [32]byte) (mod *
 			mod, err = nil, &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("compiler panic: %v", p)}
 		}
 	}()
-	inst, err := instrument.Instrument(wasm)
-	if err != nil {
-		if !instrument.IsRejection(err) {
-			err = fmt.Errorf("not a valid WebAssembly module (expected a WebAssembly 1.0 binary, as clang, Go or wat2wasm produce): %w", err)
+	inst, cached := r.rewrites.load(sum)
+	var cm wazero.CompiledModule
+	if cached {
+		if cm, err = r.wr.CompileModule(ctx, inst.Wasm); err != nil {
+			r.log.Warn().Err(err).Str("checksum", hex.EncodeToString(sum[:])).Msg("cached rewrite does not compile; rewriting again")
+			r.rewrites.remove(sum)
+			cached = false
 		}
-		return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: err}
 	}
-	cm, err := r.wr.CompileModule(ctx, inst.Wasm)
-	if err != nil {
-		return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: fmt.Errorf("not a valid WebAssembly module: %w", err)}
+	if !cached {
+		if inst, err = instrument.Instrument(wasm); err != nil {
+			if !instrument.IsRejection(err) {
+				err = fmt.Errorf("not a valid WebAssembly module (expected a WebAssembly 1.0 binary, as clang, Go or wat2wasm produce): %w", err)
+			}
+			return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: err}
+		}
+		if cm, err = r.wr.CompileModule(ctx, inst.Wasm); err != nil {
+			return nil, &host.Error{Kind: host.KindInvalidModule, Op: op, Err: fmt.Errorf("not a valid WebAssembly module: %w", err)}
+		}
+		if err := r.rewrites.store(sum, inst); err != nil {
+			r.log.Warn().Err(err).Msg("cannot cache the rewritten module")
+		}
 	}
 	m := &Module{Checksum: hex.EncodeToString(sum[:]), Size: len(wasm), compiled: cm, exportedFuncs: cm.ExportedFunctions(), hasStart: inst.HasStart}
 	if err := r.classify(cm, m); err != nil {

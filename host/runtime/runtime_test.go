@@ -1,10 +1,13 @@
 package runtime
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -334,5 +337,54 @@ func TestCompilationCachePersists(t *testing.T) {
 	run()
 	if second := snapshot(); !reflect.DeepEqual(first, second) {
 		t.Errorf("the second runtime changed the cache (it recompiled):\nbefore %v\nafter  %v", first, second)
+	}
+}
+
+// TestRewriteCache: the rewritten module is cached beside the compilation
+// cache, reused by the next Runtime, and replaced when damaged.
+func TestRewriteCache(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	wasm := guest(t, "loop-start") // has a start section: the flag must survive the cache
+	sum := sha256.Sum256(wasm)
+	rc := newRewriteCache(dir)
+	compileAndRun := func() {
+		t.Helper()
+		rt, err := New(ctx, Config{CacheDir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rt.Close(ctx)
+		mod, err := rt.Compile(ctx, wasm)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !mod.hasStart {
+			t.Fatal("start function lost")
+		}
+		f, err := rt.NewFunction(mod, FunctionConfig{Timeout: 100 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var res host.Response
+		if err := f.Invoke(ctx, getRequest("/"), &res); host.ErrorKind(err) != host.KindTimeout {
+			t.Fatalf("looping start function: %v, want a timeout", err)
+		}
+	}
+	compileAndRun()
+	first, ok := rc.load(sum)
+	if !ok || !first.HasStart || len(first.Wasm) == 0 {
+		t.Fatalf("no usable cache entry after the first compile: %v %+v", ok, first)
+	}
+	compileAndRun() // from the cache
+	// Damage the entry: the next compile must notice and rewrite it.
+	path := rc.path(sum)
+	if err := os.WriteFile(path, append(append([]byte{}, rewriteMagic...), 1, 0xde, 0xad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	compileAndRun()
+	again, ok := rc.load(sum)
+	if !ok || !bytes.Equal(again.Wasm, first.Wasm) {
+		t.Fatal("the damaged entry was not replaced")
 	}
 }

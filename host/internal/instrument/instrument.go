@@ -66,6 +66,11 @@ const (
 	StartExport = "fnhost.start"
 )
 
+// Version identifies the rewrite. It changes whenever Instrument's output
+// for some input changes, so that rewrites cached by the host under an older
+// version are not reused.
+const Version = 2
+
 // maxLocals bounds the locals a single function may declare. Valid modules
 // use a few hundred at most; wazero allocates per declared local, so a module
 // declaring hundreds of millions costs gigabytes before it is rejected.
