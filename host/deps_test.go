@@ -21,6 +21,7 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: "./sdk/go/...", allow: []string{mod + "/abi", mod + "/sdk/go/"}},
 		{pkg: ".", allow: []string{mod + "/abi"}}, // package host
 		{pkg: "./cgi", allow: []string{mod + "/host", mod + "/abi"}},
+		{pkg: "./auth", allow: []string{mod + "/host"}},
 		{pkg: "./runtime", allow: []string{mod + "/host", mod + "/abi", "github.com/tetratelabs/wazero", "github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/sys"}},
 	}
 	for _, r := range rules {
