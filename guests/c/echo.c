@@ -19,8 +19,10 @@
  * clientIP request_client_ip.
  *
  * Strings are escaped as JSON: '"' and '\' and control bytes (< 0x20) are
- * escaped (\n \r \t \b \f short forms, else \u00XX); bytes >= 0x80 are
- * copied as is.
+ * escaped (\n \r \t \b \f short forms, else \u00XX); valid UTF-8 is
+ * copied as is, and each byte that does not start a valid UTF-8 sequence
+ * becomes \ufffd, and U+2028 and U+2029 are escaped, as Go's encoding/json
+ * does, so the output is always valid JSON and matches the Go guest's.
  *
  * Bounds (static buffers, no allocator): body 1 MiB, path and query 64 KiB
  * each, header names 64 KiB in total, one header value 64 KiB, 8192 header
@@ -138,13 +140,43 @@ static void emit(const char *p, uint32_t n) {
 
 #define EMIT_LIT(s) emit(s, sizeof(s) - 1)
 
-/* Whether any of the 8 bytes of w is < 0x20, '"' or '\\' (SWAR: the loop
- * below then skips 8 plain bytes per iteration). */
+/* Whether any of the 8 bytes of w is < 0x20, '"', '\\' or >= 0x80 (SWAR:
+ * the loop below then skips 8 plain ASCII bytes per iteration). */
 static int needs_escape8(uint64_t w) {
 	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
 	uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
-	return ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b)) &
+	return ((((w - ones * 0x20) & ~w) | ((q - ones) & ~q) | ((b - ones) & ~b) | w) &
 	        highs) != 0;
+}
+
+/* Length of the valid UTF-8 sequence starting at p[0] (a byte >= 0x80), or
+ * 0 when it is not one: overlong forms, surrogates and code points past
+ * U+10FFFF are invalid, as in Go's unicode/utf8. */
+static uint32_t utf8_len(const uint8_t *p, uint32_t n) {
+	uint8_t c = p[0], lo = 0x80, hi = 0xBF;
+	uint32_t len, k;
+	if (c >= 0xC2 && c <= 0xDF)
+		len = 2;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		len = 3;
+		if (c == 0xE0)
+			lo = 0xA0;
+		else if (c == 0xED)
+			hi = 0x9F;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		len = 4;
+		if (c == 0xF0)
+			lo = 0x90;
+		else if (c == 0xF4)
+			hi = 0x8F;
+	} else
+		return 0;
+	if (n < len || p[1] < lo || p[1] > hi)
+		return 0;
+	for (k = 2; k < len; k++)
+		if (p[k] < 0x80 || p[k] > 0xBF)
+			return 0;
+	return len;
 }
 
 /* Emits the bytes of p escaped for the inside of a JSON string. */
@@ -164,6 +196,27 @@ static void emit_escaped(const char *p, uint32_t n) {
 			}
 		}
 		c = (uint8_t)p[i];
+		if (c >= 0x80) {
+			uint32_t ul = utf8_len((const uint8_t *)p + i, n - i);
+			if (ul == 3 && c == 0xE2 && (uint8_t)p[i + 1] == 0x80 &&
+			    ((uint8_t)p[i + 2] == 0xA8 || (uint8_t)p[i + 2] == 0xA9)) {
+				/* U+2028, U+2029: escaped, as Go's encoding/json does. */
+				emit(p + start, i - start);
+				EMIT_LIT("\\u202");
+				emit((uint8_t)p[i + 2] == 0xA8 ? "8" : "9", 1);
+				i += 3;
+				start = i;
+				continue;
+			}
+			if (ul > 0) {
+				i += ul;
+				continue;
+			}
+			emit(p + start, i - start);
+			EMIT_LIT("\\ufffd");
+			start = ++i;
+			continue;
+		}
 		if (c >= 0x20 && c != '"' && c != '\\') {
 			i++;
 			continue;

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/fnhost/fnhost/host"
 )
@@ -61,6 +62,23 @@ func TestConformance(t *testing.T) {
 				"method":  "PUT", "body": "line1\nline2\t\"q\"\\", "url": "/p%2Fq?&&k=%E2%9C%93&k=&=v", "clientIP": "::1",
 			},
 		},
+		{
+			name: "non-UTF-8 and HTML bytes",
+			req: &host.Request{
+				Method:   []byte("POST"),
+				Path:     []byte("/u"),
+				RawQuery: []byte("q=%FF%C3%A9"),
+				Headers:  []host.Header{{Name: []byte("X-Raw"), Value: []byte("caf\xc3\xa9 \xff")}},
+				ClientIP: []byte("127.0.0.1"),
+				Body:     []byte("a\xffb <&> \u2028 \xe2\x82"),
+			},
+			want: map[string]any{
+				"path":    "/u",
+				"queries": map[string]any{"q": []any{"\ufffdé"}},
+				"headers": map[string]any{"x-raw": []any{"café \ufffd"}},
+				"method":  "POST", "body": "a\ufffdb <&> \u2028 \ufffd\ufffd", "url": "/u?q=%FF%C3%A9", "clientIP": "127.0.0.1",
+			},
+		},
 	}
 	for _, rc := range requests {
 		for _, name := range hellos {
@@ -76,6 +94,7 @@ func TestConformance(t *testing.T) {
 				}
 			})
 		}
+		bodies := map[string]string{}
 		for _, name := range echos {
 			t.Run(rc.name+"/"+name, func(t *testing.T) {
 				f := newFunction(t, name, FunctionConfig{})
@@ -87,6 +106,9 @@ func TestConformance(t *testing.T) {
 				if res.Status != 200 || ct != "application/json" {
 					t.Errorf("status %d content-type %q", res.Status, ct)
 				}
+				if !utf8.Valid(res.Body) {
+					t.Errorf("body is not valid UTF-8, so not valid JSON: %q", res.Body)
+				}
 				var got map[string]any
 				if err := json.Unmarshal(res.Body, &got); err != nil {
 					t.Fatalf("body is not JSON: %v: %s", err, res.Body)
@@ -94,7 +116,11 @@ func TestConformance(t *testing.T) {
 				if !reflect.DeepEqual(got, rc.want) {
 					t.Errorf("echo mismatch\n got %v\nwant %v", got, rc.want)
 				}
+				bodies[name] = string(res.Body)
 			})
+		}
+		if bodies["echo-c"] != bodies["echo-go"] {
+			t.Errorf("%s: echo-c and echo-go differ byte for byte:\n  c: %s\n go: %s", rc.name, bodies["echo-c"], bodies["echo-go"])
 		}
 	}
 }
