@@ -22,6 +22,9 @@ func TestDependencyDirection(t *testing.T) {
 		{pkg: ".", allow: []string{mod + "/abi"}}, // package host
 		{pkg: "./cgi", allow: []string{mod + "/host", mod + "/abi"}},
 		{pkg: "./auth", allow: []string{mod + "/host"}},
+		{pkg: "./store", allow: []string{mod + "/host", mod + "/abi", "github.com/dgraph-io/", "github.com/rs/zerolog", "github.com/mattn/",
+			"github.com/cespare/", "github.com/dustin/", "github.com/google/flatbuffers", "github.com/klauspost/",
+			"go.opentelemetry.io/", "google.golang.org/protobuf", "github.com/go-logr/", "golang.org/x/sys"}},
 		{pkg: "./runtime", allow: []string{mod + "/host", mod + "/abi", "github.com/tetratelabs/wazero", "github.com/rs/zerolog", "github.com/mattn/", "golang.org/x/sys"}},
 	}
 	for _, r := range rules {

@@ -44,6 +44,16 @@ const (
 	KindCanceled
 	// KindClosed: the function or runtime was closed.
 	KindClosed
+	// KindNotFound: the named resource (service, function, trigger, module)
+	// does not exist.
+	KindNotFound
+	// KindConflict: the resource already exists, or a concurrent change won.
+	KindConflict
+	// KindInvalidArgument: the caller sent a bad name, field or option.
+	KindInvalidArgument
+	// KindNotEmpty: the resource still has children (a service with
+	// functions) and cannot be deleted.
+	KindNotEmpty
 )
 
 var kindNames = [...]string{
@@ -59,6 +69,10 @@ var kindNames = [...]string{
 	KindTooManyInstances: "too many instances",
 	KindCanceled:         "canceled",
 	KindClosed:           "closed",
+	KindNotFound:         "not found",
+	KindConflict:         "conflict",
+	KindInvalidArgument:  "invalid argument",
+	KindNotEmpty:         "not empty",
 }
 
 func (k Kind) String() string {

@@ -1,0 +1,139 @@
+package host
+
+import (
+	"errors"
+	"strconv"
+	"time"
+)
+
+// Management records. Field names and JSON tags follow FC API 2016-08-15
+// (fc-compat.md §3) so FC SDKs decode them unchanged. Only the fields fnhost
+// uses are present; encoding/json ignores the others on input.
+//
+// Times are strings in TimeFormat (RFC 3339, UTC, second precision, e.g.
+// "2026-11-25T08:20:57Z"), as the FC SDKs keep them (*string); use
+// FormatTime to produce one.
+//
+// The records are plain values: not safe for concurrent mutation, safe to
+// copy (the map and slice fields are shared by a copy, so clone them before
+// mutating a copy another goroutine may read).
+
+// TimeFormat is the layout of CreatedTime and LastModifiedTime.
+const TimeFormat = "2006-01-02T15:04:05Z"
+
+// FormatTime formats t in UTC with TimeFormat.
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
+
+// RuntimeWasm is the only Function.Runtime fnhost runs.
+const RuntimeWasm = "wasm"
+
+// TriggerTypeHTTP is the only Trigger.TriggerType fnhost serves.
+const TriggerTypeHTTP = "http"
+
+// HTTP trigger auth types (HTTPTriggerConfig.AuthType).
+const (
+	AuthFunction  = "function"  // FC signature required (FC's default)
+	AuthAnonymous = "anonymous" // no check
+)
+
+// Service groups functions, as in FC.
+type Service struct {
+	ServiceName      string `json:"serviceName"`
+	Description      string `json:"description"`
+	ServiceID        string `json:"serviceId"`
+	CreatedTime      string `json:"createdTime"`
+	LastModifiedTime string `json:"lastModifiedTime"`
+}
+
+// Function is one deployed .wasm module with its settings.
+type Function struct {
+	// ServiceName is the owning service. It is not part of FC's function
+	// JSON (the service is in the path), so it is not encoded.
+	ServiceName  string `json:"-"`
+	FunctionName string `json:"functionName"`
+	FunctionID   string `json:"functionId"`
+	Description  string `json:"description"`
+	Runtime      string `json:"runtime"` // RuntimeWasm
+	Handler      string `json:"handler"`
+	// MemorySize is the memory limit in MB.
+	MemorySize int `json:"memorySize"`
+	// Timeout is the invocation timeout in seconds.
+	Timeout             int `json:"timeout"`
+	InstanceConcurrency int `json:"instanceConcurrency"`
+	// MaxInstances caps the function's instance pool; 0 means the host's
+	// default. This is an fnhost extension to FC's Function (JSON
+	// "maxInstances"); FC SDKs ignore it.
+	MaxInstances         int               `json:"maxInstances"`
+	EnvironmentVariables map[string]string `json:"environmentVariables"`
+	// CodeChecksum is the lower-case hex SHA-256 of the .wasm module. (FC
+	// reports a CRC-64 here; fnhost's content address is SHA-256.)
+	CodeChecksum     string `json:"codeChecksum"`
+	CodeSize         int64  `json:"codeSize"`
+	CreatedTime      string `json:"createdTime"`
+	LastModifiedTime string `json:"lastModifiedTime"`
+}
+
+// HTTPTriggerConfig is the triggerConfig of an HTTP trigger.
+type HTTPTriggerConfig struct {
+	AuthType           string   `json:"authType"` // AuthFunction or AuthAnonymous
+	Methods            []string `json:"methods"`  // HEAD GET POST PUT DELETE PATCH OPTIONS
+	DisableURLInternet bool     `json:"disableURLInternet"`
+}
+
+// Trigger routes requests to a function. Only HTTP triggers exist.
+type Trigger struct {
+	// ServiceName and FunctionName locate the trigger; they are in FC's
+	// path, not its JSON, so they are not encoded.
+	ServiceName      string            `json:"-"`
+	FunctionName     string            `json:"-"`
+	TriggerName      string            `json:"triggerName"`
+	TriggerID        string            `json:"triggerID"`
+	Description      string            `json:"description"`
+	TriggerType      string            `json:"triggerType"` // TriggerTypeHTTP
+	TriggerConfig    HTTPTriggerConfig `json:"triggerConfig"`
+	CreatedTime      string            `json:"createdTime"`
+	LastModifiedTime string            `json:"lastModifiedTime"`
+}
+
+// MaxNameLen is the longest service, function or trigger name.
+const MaxNameLen = 128
+
+// errNameRule states FC's naming rule; every ValidName error wraps it.
+var errNameRule = errors.New("a name is 1 to 128 characters: letters, digits, '_' and '-', not starting with a digit or '-'")
+
+// ValidName reports whether name follows FC's rule for service, function
+// and trigger names: 1 to 128 characters, ASCII letters, digits, '_' and
+// '-', and the first character is a letter or '_'. The error says the rule.
+// A valid name never contains '/', which the store relies on for its keys.
+func ValidName(name string) error {
+	if name == "" || len(name) > MaxNameLen {
+		return &nameError{name: name}
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', c == '_':
+		case '0' <= c && c <= '9', c == '-':
+			if i == 0 {
+				return &nameError{name: name}
+			}
+		default:
+			return &nameError{name: name}
+		}
+	}
+	return nil
+}
+
+type nameError struct{ name string }
+
+func (e *nameError) Error() string {
+	// Quote a bounded prefix: a hostile name must not make a huge message
+	// (each invalid byte quotes to four characters).
+	n := e.name
+	if len(n) > 64 {
+		n = n[:64] + "…"
+	}
+	return "invalid name " + strconv.Quote(n) + ": " + errNameRule.Error()
+}
+
+func (e *nameError) Unwrap() error { return errNameRule }

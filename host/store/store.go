@@ -1,0 +1,306 @@
+// Package store keeps fnhost's management state — services, functions,
+// HTTP triggers and the .wasm modules they run — in an embedded Badger
+// database.
+//
+// # Key schema (version 1)
+//
+// Names are checked with host.ValidName, so they never contain '/', and a
+// prefix scan over "v1/fn/<svc>/" sees exactly the functions of <svc>.
+//
+//	schema                          decimal schema version ("1"); written on first open
+//	v1/svc/<svc>                    JSON host.Service
+//	v1/fn/<svc>/<fn>                JSON host.Function (ServiceName comes from the key)
+//	v1/trg/<svc>/<fn>/<trg>         JSON host.Trigger (ServiceName, FunctionName from the key)
+//	v1/mod/<sha256hex>              the .wasm bytes, content-addressed
+//	v1/modref/<sha256hex>           8-byte big-endian count of functions using the module
+//
+// Open refuses a database whose schema version is newer than this package
+// knows (ErrSchemaTooNew); a future v2 layout lives beside v1 under its own
+// prefix and is migrated on open.
+//
+// # Transactions and concurrency
+//
+// A Store is safe for concurrent use. Every change, however many keys it
+// touches (a function and its module reference count, a function and all its
+// triggers), is one Badger transaction: nothing is ever half-written.
+// Badger's optimistic transactions fail with a conflict when another
+// transaction wrote a key this one read; such a change is re-run, at most
+// maxAttempts times, after which the caller gets a KindConflict error.
+// Creating a child rewrites its parent's key unchanged so that a concurrent
+// delete of the parent (which scans for children) conflicts instead of
+// leaving an orphan.
+//
+// # Modules
+//
+// Modules are stored once per SHA-256. A function's CodeChecksum holds a
+// reference; the module is deleted in the transaction that drops its last
+// reference (DeleteFunction, or UpdateFunction switching code). A module
+// stored with PutModule and never referenced stays until
+// DeleteModuleIfUnused removes it; CreateFunction and UpdateFunction accept
+// the code bytes directly, which stores and references them in one
+// transaction and avoids the window between PutModule and CreateFunction in
+// which a concurrent DeleteFunction could drop a shared module.
+//
+// # Errors
+//
+// Every error is a *host.Error with Op "store.<Method>". Its Kind is
+// host.KindNotFound, KindConflict (already exists, or too many transaction
+// conflicts), KindNotEmpty (a service that still has functions),
+// KindInvalidArgument (bad name or field) or KindInternal (Badger failed).
+// An error returned by an Update method's mutate function aborts the update;
+// a *host.Error comes back unchanged (so the HTTP layer can, say, fail an
+// If-Match precondition with its own Kind), anything else is wrapped as
+// KindInternal and still found by errors.Is.
+//
+// For the first three Kinds, Err is a *ResourceError naming the resource, so the
+// HTTP layer can pick FC's code:
+//
+//	var re *store.ResourceError
+//	if errors.As(err, &re) { code = re.Resource.String() + suffix(host.ErrorKind(err)) }
+//	// service + not found → ServiceNotFound, function + conflict → FunctionAlreadyExists, …
+//
+// # Bytes
+//
+// PutModule, CreateFunction and UpdateFunction read the code slice only
+// during the call (the transaction commits before they return) and never
+// modify it; GetModule returns a fresh slice the caller owns. No method keeps or
+// returns memory borrowed from Badger.
+package store
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+	"github.com/rs/zerolog"
+
+	"github.com/fnhost/fnhost/host"
+)
+
+// SchemaVersion is the key-schema version this package reads and writes.
+const SchemaVersion = 1
+
+// ErrSchemaTooNew is wrapped by Open when the database was written by a
+// newer fnhost with a key schema this package does not know.
+var ErrSchemaTooNew = errors.New("store schema is newer than this fnhost supports")
+
+// maxAttempts bounds the re-runs of a transaction that hit a conflict;
+// between runs the store sleeps a random time below a bound that doubles
+// from minBackoff up to maxBackoff.
+const (
+	maxAttempts = 64
+	minBackoff  = 50 * time.Microsecond
+	maxBackoff  = 5 * time.Millisecond
+)
+
+// Options configures Open. The zero value is a durable-against-crash
+// (not against power loss) on-disk store that logs nothing.
+type Options struct {
+	// SyncWrites makes every commit fsync before it returns, so an
+	// acknowledged change survives power loss (≈20× slower commits). With
+	// false a commit survives a process crash but not a hard reboot.
+	SyncWrites bool
+	// Logger receives Badger's warnings and errors (its info and debug
+	// messages at debug level). The zero Logger discards everything.
+	Logger zerolog.Logger
+	// InMemory keeps everything in memory and ignores dir; for tests.
+	InMemory bool
+	// Now returns the current time for CreatedTime/LastModifiedTime; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Store is the Badger-backed management store. Safe for concurrent use.
+type Store struct {
+	db  *badger.DB
+	now func() time.Time
+}
+
+// Open opens (creating if needed) the store in dir. Only one process may
+// have a directory open at a time.
+func Open(dir string, opts Options) (*Store, error) {
+	const op = "store.Open"
+	bo := badger.DefaultOptions(dir).
+		WithSyncWrites(opts.SyncWrites).
+		WithLogger(badgerLogger{opts.Logger}).
+		WithNumVersionsToKeep(1)
+	if opts.InMemory {
+		bo = bo.WithDir("").WithValueDir("").WithInMemory(true)
+	}
+	db, err := badger.Open(bo)
+	if err != nil {
+		return nil, &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("open badger in %q: %w", dir, err)}
+	}
+	s := &Store{db: db, now: opts.Now}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if err := s.checkSchema(); err != nil {
+		db.Close()
+		return nil, &host.Error{Kind: host.KindInternal, Op: op, Err: err}
+	}
+	return s, nil
+}
+
+// checkSchema writes the schema version into a new database and refuses a
+// newer one.
+func (s *Store) checkSchema() error {
+	return s.db.Update(func(txn *badger.Txn) error {
+		item, err := txn.Get(keySchema)
+		if errors.Is(err, badger.ErrKeyNotFound) {
+			return txn.Set(keySchema, []byte(strconv.Itoa(SchemaVersion)))
+		}
+		if err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		var v int
+		if err := item.Value(func(b []byte) error {
+			var perr error
+			v, perr = strconv.Atoi(string(b))
+			return perr
+		}); err != nil {
+			return fmt.Errorf("read schema version: %w", err)
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("schema version %d, this fnhost knows %d: %w", v, SchemaVersion, ErrSchemaTooNew)
+		}
+		return nil
+	})
+}
+
+// Close closes the database. The Store must not be used afterwards.
+func (s *Store) Close() error {
+	if err := s.db.Close(); err != nil {
+		return &host.Error{Kind: host.KindInternal, Op: "store.Close", Err: err}
+	}
+	return nil
+}
+
+// update runs fn in a read-write transaction, re-running it when Badger
+// reports a conflict. Errors fn returns are passed through; Badger's own
+// errors become KindInternal (KindConflict after maxAttempts conflicts).
+func (s *Store) update(op string, fn func(txn *badger.Txn) error) error {
+	var err error
+	backoff := minBackoff
+	for attempt := range maxAttempts {
+		if attempt > 0 {
+			time.Sleep(rand.N(backoff))
+			backoff = min(2*backoff, maxBackoff)
+		}
+		err = s.db.Update(fn)
+		if !errors.Is(err, badger.ErrConflict) {
+			break
+		}
+	}
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, new(*host.Error)):
+		return err
+	case errors.Is(err, badger.ErrConflict):
+		return &host.Error{Kind: host.KindConflict, Op: op, Err: fmt.Errorf("gave up after %d transaction conflicts: %w", maxAttempts, err)}
+	default:
+		return &host.Error{Kind: host.KindInternal, Op: op, Err: err}
+	}
+}
+
+// view runs fn in a read-only transaction.
+func (s *Store) view(op string, fn func(txn *badger.Txn) error) error {
+	err := s.db.View(fn)
+	if err == nil || errors.As(err, new(*host.Error)) {
+		return err
+	}
+	return &host.Error{Kind: host.KindInternal, Op: op, Err: err}
+}
+
+// Resource names the kind of thing a ResourceError is about.
+type Resource uint8
+
+const (
+	ResourceService Resource = iota + 1
+	ResourceFunction
+	ResourceTrigger
+	ResourceModule
+)
+
+// String returns the FC error-code stem: "Service", "Function", "Trigger",
+// "Module".
+func (r Resource) String() string {
+	switch r {
+	case ResourceService:
+		return "Service"
+	case ResourceFunction:
+		return "Function"
+	case ResourceTrigger:
+		return "Trigger"
+	case ResourceModule:
+		return "Module"
+	}
+	return "Resource(" + strconv.Itoa(int(r)) + ")"
+}
+
+// ResourceError is the Err of a not-found, conflict or not-empty
+// *host.Error: which resource, and its path ("svc", "svc/fn",
+// "svc/fn/trigger", or a module checksum).
+type ResourceError struct {
+	Resource Resource
+	Name     string
+	Kind     host.Kind // the same Kind as the enclosing *host.Error
+}
+
+func (e *ResourceError) Error() string {
+	var what string
+	switch e.Kind {
+	case host.KindNotFound:
+		what = "not found"
+	case host.KindConflict:
+		what = "already exists"
+	case host.KindNotEmpty:
+		what = "is not empty"
+	default:
+		what = e.Kind.String()
+	}
+	return lower(e.Resource.String()) + " " + strconv.Quote(e.Name) + " " + what
+}
+
+func lower(s string) string {
+	if s != "" && 'A' <= s[0] && s[0] <= 'Z' {
+		return string(s[0]+'a'-'A') + s[1:]
+	}
+	return s
+}
+
+func resourceErr(kind host.Kind, op string, r Resource, name string) error {
+	return &host.Error{Kind: kind, Op: op, Err: &ResourceError{Resource: r, Name: name, Kind: kind}}
+}
+
+func invalid(op string, err error) error {
+	return &host.Error{Kind: host.KindInvalidArgument, Op: op, Err: err}
+}
+
+// badgerLogger routes Badger's logging to zerolog: errors and warnings at
+// their levels, Badger's chatty info and debug lines at debug.
+type badgerLogger struct{ l zerolog.Logger }
+
+func (b badgerLogger) Errorf(f string, a ...any) {
+	b.l.Error().Str("component", "badger").Msgf(trimNL(f), a...)
+}
+func (b badgerLogger) Warningf(f string, a ...any) {
+	b.l.Warn().Str("component", "badger").Msgf(trimNL(f), a...)
+}
+func (b badgerLogger) Infof(f string, a ...any) {
+	b.l.Debug().Str("component", "badger").Msgf(trimNL(f), a...)
+}
+func (b badgerLogger) Debugf(f string, a ...any) {
+	b.l.Trace().Str("component", "badger").Msgf(trimNL(f), a...)
+}
+
+func trimNL(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '\n' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
