@@ -25,8 +25,9 @@ const maxHeaderLines = 1000
 //
 // The status comes from a "Status:" line ("404" or "404 Not Found"); without
 // one it is 302 when Location is present, 200 otherwise. Lines end in LF or
-// CRLF. A missing empty line, a line without a colon, an empty header name
-// or a status outside 100–599 is an error wrapping ErrBadResponse.
+// CRLF. A missing empty line, a line without a colon, a header name that is
+// not a token, a value with CR or NUL, or a status outside 100–599 is an
+// error wrapping ErrBadResponse.
 func ParseResponse(out []byte, res *host.Response) error {
 	status := 0
 	hasLocation := false
@@ -55,6 +56,9 @@ func ParseResponse(out []byte, res *host.Response) error {
 		value := bytes.TrimSpace(line[colon+1:])
 		if !host.ValidHeaderName(name) {
 			return fmt.Errorf("%w: header name %q is not a token", ErrBadResponse, clip(name))
+		}
+		if !host.ValidHeaderValue(value) {
+			return fmt.Errorf("%w: value of header %q contains CR or NUL", ErrBadResponse, clip(name))
 		}
 		switch {
 		case host.EqualFoldASCII(name, "Status"):

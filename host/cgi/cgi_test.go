@@ -28,6 +28,8 @@ func TestParseResponse(t *testing.T) {
 		{name: "nothing", out: "", err: "no empty line"},
 		{name: "no colon", out: "hello\n\n", err: "no name and colon"},
 		{name: "bad name", out: "Bad Name: x\n\n", err: "not a token"},
+		{name: "NUL in value", out: "X-A: a\x00b\n\n", err: "contains CR or NUL"},
+		{name: "CR inside value", out: "X-A: a\rInjected: 1\n\n", err: "contains CR or NUL"},
 		{name: "status text", out: "Status: OK\n\n", err: "not a number"},
 		{name: "status range", out: "Status: 700\n\n", err: "not a number"},
 		{name: "status digits", out: "Status: 2000\n\n", err: "not a number"},
