@@ -1,6 +1,10 @@
 package fnhost
 
-import "io"
+import (
+	"io"
+
+	"github.com/fnhost/fnhost/sdk/go/fnhost/internal/ascii"
+)
 
 // HeaderField is one request header field: the name and value bytes as
 // received on the wire (names keep their case).
@@ -64,7 +68,7 @@ func (r *Request) ClientIP() string { return r.cached(haveClientIP, &r.clientIP,
 func (r *Request) Header(name string) (string, bool) {
 	if r.haveHeaders {
 		for _, f := range r.headers {
-			if equalFold(f.Name, name) {
+			if ascii.EqualFold(f.Name, name) {
 				return f.Value, true
 			}
 		}
@@ -205,23 +209,4 @@ func (*bodyReader) Read(p []byte) (int, error) {
 		return 0, io.EOF
 	}
 	return int(n), nil
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }

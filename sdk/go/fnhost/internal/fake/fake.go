@@ -9,6 +9,7 @@
 package fake
 
 import (
+	"github.com/fnhost/fnhost/sdk/go/fnhost/internal/ascii"
 	"time"
 
 	"github.com/fnhost/fnhost/abi"
@@ -128,7 +129,7 @@ func (h *Host) RequestHeaderGet(name string, buf []byte) int32 {
 		return abi.ErrState
 	}
 	for _, f := range h.Header {
-		if equalFold(f.Name, name) {
+		if ascii.EqualFold(f.Name, name) {
 			return copyOut(buf, f.Value)
 		}
 	}
@@ -256,25 +257,6 @@ func (h *Host) Log(level int32, msg string) int32 {
 	}
 	h.Logs = append(h.Logs, LogLine{level, msg})
 	return 0
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // validToken reports whether s is an RFC 9110 token.
