@@ -7,12 +7,27 @@ GO_GUESTS := $(notdir $(wildcard guests/go/*))
 C_GUESTS  := $(basename $(notdir $(wildcard guests/c/*.c)))
 WAT_GUESTS:= $(basename $(notdir $(wildcard guests/wat/*.wat)))
 
-.PHONY: all build guests test check bench fuzz c-guests wat-guests clean
+FC2_NODE  := cmd/fnhost/testdata/fc2-node
+BIN       := bin/fnhost
+# make run: where the demo server listens and keeps its data.
+LISTEN    ?= 127.0.0.1:9000
+DATA      ?= $(CURDIR)/.fnhost
+
+.PHONY: all build guests test check bench fuzz c-guests wat-guests clean run node-deps $(BIN)
 
 all: build
 
-build:
+build: $(BIN)
 	$(GO) build ./...
+
+$(BIN):
+	@mkdir -p bin
+	$(GO) build -o $@ ./cmd/fnhost
+
+## run: build fnhost, start it on an embedded store in $(DATA), deploy the
+## example guests and print curl lines for them; Ctrl-C stops it.
+run: $(BIN) guests
+	@bash cmd/fnhost/run-demo.sh $(BIN) $(LISTEN) $(DATA)
 
 ## guests: Go guests are built from source; C and WAT guests are copied from
 ## the committed .wasm next to their source (rebuild those with c-guests /
@@ -49,8 +64,20 @@ check:
 	GOOS=wasip1 GOARCH=wasm $(GO) vet ./abi/... ./sdk/go/... ./guests/go/...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 
-test: guests check
+test: guests check node-deps
 	$(GO) test -count=1 ./...
+
+## node-deps: the FC Node.js SDK (pinned in package-lock.json) for the
+## SDK compatibility test. Without npm the test skips and says why.
+node-deps: $(FC2_NODE)/node_modules/.package-lock.json
+
+$(FC2_NODE)/node_modules/.package-lock.json: $(FC2_NODE)/package-lock.json $(FC2_NODE)/package.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  echo "npm ci in $(FC2_NODE) (FC Node.js SDK for the compatibility test)"; \
+	  cd $(FC2_NODE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error; \
+	else \
+	  echo "npm not found: TestFCNodeSDK will be skipped (install Node.js and npm to run it)"; \
+	fi
 
 FUZZTIME ?= 10s
 ## fuzz: run every native fuzz target for FUZZTIME each.
@@ -70,4 +97,4 @@ bench: guests
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) ./host/... | tee bench/results/runtime-$$(date +%Y%m%d)-$$(hostname).txt
 
 clean:
-	rm -rf $(DIST)
+	rm -rf $(DIST) bin $(FC2_NODE)/node_modules

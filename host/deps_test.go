@@ -51,6 +51,33 @@ func TestDependencyDirection(t *testing.T) {
 	}
 }
 
+// TestDirectImports enforces the package map's rule that runtime, store
+// and server do not import each other: the server reaches metadata through
+// its Store interface (which *store.Store satisfies) and functions through
+// the invoker; the invoker reads metadata through its Source interface.
+// The client speaks HTTP only.
+func TestDirectImports(t *testing.T) {
+	const mod = "github.com/fnhost/fnhost/host/"
+	forbidden := map[string][]string{
+		"./server":  {mod + "store", mod + "runtime", mod + "client"},
+		"./invoker": {mod + "store", mod + "server", mod + "client"},
+		"./store":   {mod + "runtime", mod + "server", mod + "invoker", mod + "client"},
+		"./runtime": {mod + "store", mod + "server", mod + "invoker", mod + "client"},
+		"./client":  {mod + "store", mod + "server", mod + "invoker", mod + "runtime", "github.com/valyala/", "github.com/dgraph-io/", "github.com/tetratelabs/"},
+	}
+	for pkg, bad := range forbidden {
+		out, err := exec.Command("go", "list", "-f", "{{join .Imports \"\\n\"}}", pkg).CombinedOutput()
+		if err != nil {
+			t.Fatalf("go list %s: %v\n%s", pkg, err, out)
+		}
+		for _, imp := range strings.Fields(string(out)) {
+			if hasAnyPrefix(imp, bad) {
+				t.Errorf("%s imports %s directly, which the package map forbids", pkg, imp)
+			}
+		}
+	}
+}
+
 func isSelf(dep, pkg, mod string) bool {
 	p := strings.TrimSuffix(strings.TrimPrefix(pkg, "."), "/...")
 	switch {

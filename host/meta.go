@@ -137,3 +137,19 @@ func (e *nameError) Error() string {
 }
 
 func (e *nameError) Unwrap() error { return errNameRule }
+
+// ListOptions are FC's list query parameters (prefix, startKey, nextToken,
+// limit), shared by the store and the HTTP layer.
+type ListOptions struct {
+	// Prefix keeps only names that start with it.
+	Prefix string
+	// StartKey: names before it are skipped (the result starts at it,
+	// inclusive).
+	StartKey string
+	// NextToken is the token a previous page returned; the page starts at
+	// it. Combined with StartKey, the later of the two wins.
+	NextToken string
+	// Limit is the page size: 0 means the store's default (20); over its
+	// maximum (100) is lowered to it; negative is an invalid argument.
+	Limit int
+}

@@ -164,6 +164,10 @@ func (f *Function) Idle() int {
 	return len(f.idle)
 }
 
+// Busy returns how many invocations are running or about to run (each
+// holds an instance, or is creating one).
+func (f *Function) Busy() int { return len(f.tokens) }
+
 // Close discards the idle instances and makes later invocations fail with
 // KindClosed. Running invocations finish; their instances are then closed.
 func (f *Function) Close(ctx context.Context) error {

@@ -226,7 +226,7 @@ func TestPoolLimit(t *testing.T) {
 		if k := host.ErrorKind(err); k != host.KindTooManyInstances {
 			t.Fatalf("wait %v: kind = %v (%v), want too many instances", wait, k, err)
 		}
-		if took := time.Since(start); wait > 0 && (took < wait || took > wait+200*time.Millisecond) {
+		if took := time.Since(start); wait > 0 && (took < wait || took > wait+time.Second) { // generous: CI runs packages in parallel on 2 cores
 			t.Errorf("wait %v: failed after %v", wait, took)
 		}
 		if k := host.ErrorKind(<-done); k != host.KindTimeout {

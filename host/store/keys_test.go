@@ -33,6 +33,15 @@ func TestParseKey(t *testing.T) {
 		{"v1/trg/a/b", parsedKey{}},
 		{"v1/mod/" + strings.ToUpper(sum), parsedKey{}},
 		{"v1/mod/abc", parsedKey{}},
+		{"v1/inv/demo/hello/0123456789abcdef/req-1", parsedKey{kind: keyInvocation, service: "demo", fn: "hello", order: "0123456789abcdef", requestID: "req-1"}},
+		{"v1/invid/demo/hello/req-1/0123456789abcdef", parsedKey{kind: keyInvocationID, service: "demo", fn: "hello", order: "0123456789abcdef", requestID: "req-1"}},
+		{"v1/inv/demo/hello/0123456789ABCDEF/req-1", parsedKey{}},
+		{"v1/inv/demo/hello/0123456789abcde/req-1", parsedKey{}},
+		{"v1/inv/demo/hello/0123456789abcdef/", parsedKey{}},
+		{"v1/inv/demo/hello/0123456789abcdef/a/b", parsedKey{}},
+		{"v1/inv/demo/hello/0123456789abcdef/a\x00", parsedKey{}},
+		{"v1/invid/demo/hello/0123456789abcdef/req-1", parsedKey{}},
+		{"v1/invid/demo/hello/req-1", parsedKey{}},
 		{"v2/svc/demo", parsedKey{}},
 		{"", parsedKey{}},
 	}
@@ -49,7 +58,8 @@ func TestParseKey(t *testing.T) {
 // hold a separator.
 func FuzzParseKey(f *testing.F) {
 	for _, k := range []string{"schema", "v1/svc/demo", "v1/fn/demo/hello", "v1/trg/a/b/c",
-		"v1/mod/" + strings.Repeat("0", 64), "v1/modref/" + strings.Repeat("f", 64), "v1/fn//x", "v1/trg/a/b/c/d"} {
+		"v1/mod/" + strings.Repeat("0", 64), "v1/modref/" + strings.Repeat("f", 64), "v1/fn//x", "v1/trg/a/b/c/d",
+		"v1/inv/a/b/0123456789abcdef/r", "v1/invid/a/b/r/0123456789abcdef", "v1/inv/a/b/r/0123456789abcdef"} {
 		f.Add([]byte(k))
 	}
 	f.Fuzz(func(t *testing.T, k []byte) {
@@ -70,6 +80,12 @@ func FuzzParseKey(f *testing.F) {
 			back = moduleKey(p.checksum)
 		case keyModRef:
 			back = modRefKey(p.checksum)
+		case keyInvocation:
+			back = invocationKey(p.service, p.fn, p.order, p.requestID)
+		case keyInvocationID:
+			back = invocationIDKey(p.service, p.fn, p.requestID, p.order)
+		default:
+			t.Fatalf("parseKey(%q): kind %d has no constructor here", k, p.kind)
 		}
 		if !bytes.Equal(back, k) {
 			t.Fatalf("parseKey(%q) = %+v, rebuilds to %q", k, p, back)

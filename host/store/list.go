@@ -15,34 +15,17 @@ const (
 	MaxListLimit     = 100
 )
 
-// ListOptions are FC's list query parameters. Results are sorted by name
-// (byte order).
-type ListOptions struct {
-	// Prefix keeps only names that start with it.
-	Prefix string
-	// StartKey: names before it are skipped (the result starts at it,
-	// inclusive).
-	StartKey string
-	// NextToken is the token a previous page returned; the page starts at
-	// it. Combined with StartKey, the later of the two wins.
-	NextToken string
-	// Limit is the page size: 0 means DefaultListLimit; over MaxListLimit
-	// is lowered to MaxListLimit; negative is an invalid argument.
-	Limit int
-}
+// ListOptions are FC's list query parameters (host.ListOptions). Results
+// are sorted by name (byte order).
+type ListOptions = host.ListOptions
 
 // list returns one page of the JSON records under parent (a key prefix
 // ending in '/'), decoded into T, and the token of the next page ("" at the
 // end). fill sets T's fields that come from its key.
 func list[T any](txn *badger.Txn, op, parent string, o ListOptions, fill func(*T, parsedKey)) ([]T, string, error) {
-	limit := o.Limit
-	switch {
-	case limit < 0:
-		return nil, "", invalid(op, fmt.Errorf("limit %d is negative", limit))
-	case limit == 0:
-		limit = DefaultListLimit
-	case limit > MaxListLimit:
-		limit = MaxListLimit
+	limit, err := pageSize(op, o.Limit)
+	if err != nil {
+		return nil, "", err
 	}
 	start := max(o.StartKey, o.NextToken, o.Prefix)
 	prefix := []byte(parent + o.Prefix)
@@ -67,6 +50,19 @@ func list[T any](txn *badger.Txn, op, parent string, o ListOptions, fill func(*T
 		out = append(out, v)
 	}
 	return out, "", nil
+}
+
+// pageSize applies the Limit rules of ListOptions.
+func pageSize(op string, limit int) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, invalid(op, fmt.Errorf("limit %d is negative", limit))
+	case limit == 0:
+		return DefaultListLimit, nil
+	case limit > MaxListLimit:
+		return MaxListLimit, nil
+	}
+	return limit, nil
 }
 
 // lastName is the key's own name: the one a page token carries.

@@ -384,6 +384,9 @@ func validateFunction(f *host.Function) error {
 // CreateTrigger stores a new trigger on an existing function. TriggerType
 // defaults to host.TriggerTypeHTTP and AuthType to host.AuthFunction. The
 // store sets TriggerID and the times and returns the stored record.
+//
+// As in FC, a function has at most one HTTP trigger: creating a second is a
+// KindConflict error whose ResourceError names the existing trigger.
 func (s *Store) CreateTrigger(t host.Trigger) (host.Trigger, error) {
 	const op = "store.CreateTrigger"
 	if err := host.ValidName(t.TriggerName); err != nil {
@@ -407,6 +410,21 @@ func (s *Store) CreateTrigger(t host.Trigger) (host.Trigger, error) {
 			}
 			return err
 		}
+		// The scan does not make Badger detect a concurrent create of
+		// another HTTP trigger, but the touch of the function key below
+		// does: of two such creates, one conflicts, re-runs and fails here.
+		if t.TriggerType == host.TriggerTypeHTTP {
+			old, ok, err := findHTTPTrigger(txn, t.ServiceName, t.FunctionName)
+			if err != nil {
+				return err
+			}
+			if ok {
+				fn := t.ServiceName + "/" + t.FunctionName
+				return &host.Error{Kind: host.KindConflict, Op: op, Err: fmt.Errorf(
+					"function %q already has HTTP trigger %q, and a function may have only one: %w", fn, old.TriggerName,
+					&ResourceError{Resource: ResourceTrigger, Name: fn + "/" + old.TriggerName, Kind: host.KindConflict})}
+			}
+		}
 		if err := touch(txn, functionKey(t.ServiceName, t.FunctionName)); err != nil {
 			return err
 		}
@@ -428,6 +446,58 @@ func (s *Store) GetTrigger(svc, fn, trg string) (host.Trigger, error) {
 		return err
 	})
 	return rec, err
+}
+
+// HTTPTrigger returns the function's HTTP trigger. A function without one
+// is a KindNotFound error naming ResourceTrigger "svc/fn"; a missing
+// function or service is reported as such, as by GetFunction.
+func (s *Store) HTTPTrigger(svc, fn string) (host.Trigger, error) {
+	const op = "store.HTTPTrigger"
+	if err := host.ValidName(svc); err != nil {
+		return host.Trigger{}, invalid(op, fmt.Errorf("service: %w", err))
+	}
+	if err := host.ValidName(fn); err != nil {
+		return host.Trigger{}, invalid(op, fmt.Errorf("function: %w", err))
+	}
+	var rec host.Trigger
+	err := s.view(op, func(txn *badger.Txn) error {
+		t, ok, err := findHTTPTrigger(txn, svc, fn)
+		if err != nil || ok {
+			rec = t
+			return err
+		}
+		// Only on a miss: a trigger never outlives its function, so a
+		// found one needs no check that the function exists.
+		if _, err := getFunction(txn, op, svc, fn); err != nil {
+			return err
+		}
+		return resourceErr(host.KindNotFound, op, ResourceTrigger, svc+"/"+fn)
+	})
+	if err != nil {
+		return host.Trigger{}, err
+	}
+	return rec, nil
+}
+
+// findHTTPTrigger returns the function's HTTP trigger, if it has one. Every
+// trigger fnhost stores is an HTTP trigger, so this reads at most one.
+func findHTTPTrigger(txn *badger.Txn, svc, fn string) (host.Trigger, bool, error) {
+	prefix := []byte(triggerPrefix(svc, fn))
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix, PrefetchValues: false})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		var t host.Trigger
+		if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &t) }); err != nil {
+			return host.Trigger{}, false, fmt.Errorf("decode %q: %w", item.Key(), err)
+		}
+		if t.TriggerType == host.TriggerTypeHTTP {
+			t.ServiceName, t.FunctionName = svc, fn
+			t.TriggerName = string(item.Key()[len(prefix):])
+			return t, true, nil
+		}
+	}
+	return host.Trigger{}, false, nil
 }
 
 // ListTriggers returns one page of a function's triggers and the next page's

@@ -1,18 +1,27 @@
 // Package store keeps fnhost's management state — services, functions,
-// HTTP triggers and the .wasm modules they run — in an embedded Badger
-// database.
+// HTTP triggers and the .wasm modules they run — and the recent invocation
+// logs in an embedded Badger database.
 //
 // # Key schema (version 1)
 //
 // Names are checked with host.ValidName, so they never contain '/', and a
 // prefix scan over "v1/fn/<svc>/" sees exactly the functions of <svc>.
 //
-//	schema                          decimal schema version ("1"); written on first open
-//	v1/svc/<svc>                    JSON host.Service
-//	v1/fn/<svc>/<fn>                JSON host.Function (ServiceName comes from the key)
-//	v1/trg/<svc>/<fn>/<trg>         JSON host.Trigger (ServiceName, FunctionName from the key)
-//	v1/mod/<sha256hex>              the .wasm bytes, content-addressed
-//	v1/modref/<sha256hex>           8-byte big-endian count of functions using the module
+//	schema                            decimal schema version ("1"); written on first open
+//	v1/svc/<svc>                      JSON host.Service
+//	v1/fn/<svc>/<fn>                  JSON host.Function (ServiceName comes from the key)
+//	v1/trg/<svc>/<fn>/<trg>           JSON host.Trigger (ServiceName, FunctionName from the key)
+//	v1/mod/<sha256hex>                the .wasm bytes, content-addressed
+//	v1/modref/<sha256hex>             8-byte big-endian count of functions using the module
+//	v1/inv/<svc>/<fn>/<order>/<id>    JSON host.Invocation, with a TTL (see Invocation logs)
+//	v1/invid/<svc>/<fn>/<id>/<order>  empty, same TTL: the index entry of v1/inv/<svc>/<fn>/<order>/<id>
+//
+// <id> is the request id (1 to MaxRequestIDLen bytes, no '/' or control
+// character). <order> is 16 lower-case hex digits of math.MaxUint64 minus
+// the invocation's Time in Unix nanoseconds, so a prefix scan over
+// "v1/inv/<svc>/<fn>/" runs newest first, and one over
+// "v1/invid/<svc>/<fn>/<id>/" finds a request's records without reading
+// any other.
 //
 // Open refuses a database whose schema version is newer than this package
 // knows (ErrSchemaTooNew); a future v2 layout lives beside v1 under its own
@@ -22,7 +31,10 @@
 //
 // A Store is safe for concurrent use. Every change, however many keys it
 // touches (a function and its module reference count, a function and all its
-// triggers), is one Badger transaction: nothing is ever half-written.
+// triggers), is one Badger transaction: nothing is ever half-written. The
+// exception is PutInvocations, which commits a batch too large for one
+// transaction in several; after a failed commit some records may be stored
+// and, rarely, one without its index entry.
 // Badger's optimistic transactions fail with a conflict when another
 // transaction wrote a key this one read; such a change is re-run, at most
 // maxAttempts times, after which the caller gets a KindConflict error.
@@ -41,12 +53,33 @@
 // transaction and avoids the window between PutModule and CreateFunction in
 // which a concurrent DeleteFunction could drop a shared module.
 //
+// # Invocation logs
+//
+// Invocation records are logs, not metadata: PutInvocations stores them
+// without reading anything, so it never conflicts with other writes and
+// does not check that the function exists, and ListInvocations of a
+// function that has none — or does not exist — is an empty page. Every
+// record and its index entry expire Options.InvocationRetention (default
+// 72h) after they were written; Badger hides expired entries from reads at
+// once and drops them from disk at compaction. Expiry follows the wall
+// clock, not Options.Now.
+//
+// DeleteFunction leaves a function's records to expire: a busy function
+// has millions, too many for the one bounded transaction a delete is. A
+// function created again under the same name therefore lists its
+// predecessor's recent records, as FC's logs, kept by name, would.
+//
+// InvocationWriter batches records from the invocation path in the
+// background; Record never blocks and drops what its buffer cannot hold.
+//
 // # Errors
 //
 // Every error is a *host.Error with Op "store.<Method>". Its Kind is
 // host.KindNotFound, KindConflict (already exists, or too many transaction
 // conflicts), KindNotEmpty (a service that still has functions),
-// KindInvalidArgument (bad name or field) or KindInternal (Badger failed).
+// KindInvalidArgument (bad name or field) or KindInternal (Badger failed);
+// InvocationWriter's Flush and Close return KindCanceled when their context
+// ends first.
 // An error returned by an Update method's mutate function aborts the update;
 // a *host.Error comes back unchanged (so the HTTP layer can, say, fail an
 // If-Match precondition with its own Kind), anything else is wrapped as
@@ -108,21 +141,39 @@ type Options struct {
 	Logger zerolog.Logger
 	// InMemory keeps everything in memory and ignores dir; for tests.
 	InMemory bool
-	// Now returns the current time for CreatedTime/LastModifiedTime; nil
-	// means time.Now.
+	// Now returns the current time for CreatedTime/LastModifiedTime (and
+	// the Time of an invocation record that has none); nil means time.Now.
+	// Record expiry does not use it: Badger expires entries by the wall
+	// clock.
 	Now func() time.Time
+	// InvocationRetention is how long invocation records are kept after
+	// they are written; 0 means DefaultInvocationRetention, negative is an
+	// error. Badger keeps TTLs in whole seconds, so less than a second is
+	// raised to one.
+	// A changed value applies to records written from then on.
+	InvocationRetention time.Duration
 }
 
 // Store is the Badger-backed management store. Safe for concurrent use.
 type Store struct {
-	db  *badger.DB
-	now func() time.Time
+	db        *badger.DB
+	now       func() time.Time
+	retention time.Duration // of invocation records
 }
 
 // Open opens (creating if needed) the store in dir. Only one process may
 // have a directory open at a time.
 func Open(dir string, opts Options) (*Store, error) {
 	const op = "store.Open"
+	retention := opts.InvocationRetention
+	switch {
+	case retention < 0:
+		return nil, invalid(op, fmt.Errorf("invocation retention %v is negative", retention))
+	case retention == 0:
+		retention = DefaultInvocationRetention
+	case retention < time.Second:
+		retention = time.Second
+	}
 	bo := badger.DefaultOptions(dir).
 		WithSyncWrites(opts.SyncWrites).
 		WithLogger(badgerLogger{opts.Logger}).
@@ -134,7 +185,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("open badger in %q: %w", dir, err)}
 	}
-	s := &Store{db: db, now: opts.Now}
+	s := &Store{db: db, now: opts.Now, retention: retention}
 	if s.now == nil {
 		s.now = time.Now
 	}

@@ -680,3 +680,148 @@ func TestConcurrentDeleteServiceVsCreateFunction(t *testing.T) {
 		}
 	}
 }
+
+func TestHTTPTrigger(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	_, err := s.CreateService(host.Service{ServiceName: "demo"})
+	mustNil(t, err)
+	for _, fn := range []string{"hello", "bare"} {
+		_, err = s.CreateFunction(host.Function{ServiceName: "demo", FunctionName: fn}, wasmA)
+		mustNil(t, err)
+	}
+	web, err := s.CreateTrigger(host.Trigger{ServiceName: "demo", FunctionName: "hello", TriggerName: "web",
+		TriggerConfig: host.HTTPTriggerConfig{AuthType: host.AuthAnonymous, Methods: []string{"GET"}}})
+	mustNil(t, err)
+
+	got, err := s.HTTPTrigger("demo", "hello")
+	mustNil(t, err)
+	if got.TriggerName != "web" || got.ServiceName != "demo" || got.FunctionName != "hello" || got.TriggerID != web.TriggerID ||
+		got.TriggerConfig.AuthType != host.AuthAnonymous || !slices.Equal(got.TriggerConfig.Methods, []string{"GET"}) {
+		t.Fatalf("HTTPTrigger = %+v, want %+v", got, web)
+	}
+
+	tests := []struct {
+		name     string
+		svc, fn  string
+		kind     host.Kind
+		res      store.Resource
+		resource string // ResourceError.Name
+	}{
+		{"no trigger", "demo", "bare", host.KindNotFound, store.ResourceTrigger, "demo/bare"},
+		{"missing function", "demo", "nope", host.KindNotFound, store.ResourceFunction, "demo/nope"},
+		{"missing service", "nope", "hello", host.KindNotFound, store.ResourceService, "nope"},
+		{"invalid service", "a/b", "hello", host.KindInvalidArgument, 0, ""},
+		{"invalid function", "demo", "", host.KindInvalidArgument, 0, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := s.HTTPTrigger(tc.svc, tc.fn)
+			checkErr(t, err, tc.kind, tc.res)
+			var re *store.ResourceError
+			if tc.resource != "" && (!errors.As(err, &re) || re.Name != tc.resource) {
+				t.Fatalf("err %v, want resource %q", err, tc.resource)
+			}
+		})
+	}
+
+	t.Run("second HTTP trigger", func(t *testing.T) {
+		_, err := s.CreateTrigger(host.Trigger{ServiceName: "demo", FunctionName: "hello", TriggerName: "web2"})
+		checkErr(t, err, host.KindConflict, store.ResourceTrigger)
+		var re *store.ResourceError
+		if errors.As(err, &re); re.Name != "demo/hello/web" {
+			t.Fatalf("conflict names %q, want the existing trigger", re.Name)
+		}
+		if !strings.Contains(err.Error(), `already has HTTP trigger "web"`) {
+			t.Fatalf("message does not name the existing trigger: %v", err)
+		}
+		if _, err := s.GetTrigger("demo", "hello", "web2"); host.ErrorKind(err) != host.KindNotFound {
+			t.Fatalf("refused trigger stored: %v", err)
+		}
+	})
+	t.Run("replace after delete", func(t *testing.T) {
+		mustNil(t, s.DeleteTrigger("demo", "hello", "web"))
+		_, err := s.HTTPTrigger("demo", "hello")
+		checkErr(t, err, host.KindNotFound, store.ResourceTrigger)
+		_, err = s.CreateTrigger(host.Trigger{ServiceName: "demo", FunctionName: "hello", TriggerName: "web2"})
+		mustNil(t, err)
+		got, err := s.HTTPTrigger("demo", "hello")
+		mustNil(t, err)
+		if got.TriggerName != "web2" {
+			t.Fatalf("HTTPTrigger = %+v", got)
+		}
+	})
+	t.Run("message says which is missing", func(t *testing.T) {
+		_, err := s.HTTPTrigger("demo", "bare")
+		if want := `trigger "demo/bare" not found`; !strings.Contains(err.Error(), want) {
+			t.Fatalf("err %q lacks %q", err, want)
+		}
+	})
+}
+
+// TestConcurrentHTTPTriggers: of creates racing to give one function an
+// HTTP trigger, exactly one wins.
+func TestConcurrentHTTPTriggers(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	_, err := s.CreateService(host.Service{ServiceName: "demo"})
+	mustNil(t, err)
+	for round := range 20 {
+		fn := fmt.Sprintf("f%d", round)
+		_, err := s.CreateFunction(host.Function{ServiceName: "demo", FunctionName: fn}, wasmA)
+		mustNil(t, err)
+		var wg sync.WaitGroup
+		errs := make([]error, 4)
+		for i := range errs {
+			wg.Go(func() {
+				_, errs[i] = s.CreateTrigger(host.Trigger{ServiceName: "demo", FunctionName: fn, TriggerName: fmt.Sprintf("t%d", i)})
+			})
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+			} else {
+				checkErr(t, err, host.KindConflict, store.ResourceTrigger)
+			}
+		}
+		trs, _, err := s.ListTriggers("demo", fn, store.ListOptions{})
+		mustNil(t, err)
+		if won != 1 || len(trs) != 1 {
+			t.Fatalf("round %d: %d creates won, %d triggers stored", round, won, len(trs))
+		}
+	}
+}
+
+// BenchmarkHTTPTrigger: the lookup the HTTP layer makes per request,
+// beside GetTrigger (by name) for scale, among 1000 functions.
+func BenchmarkHTTPTrigger(b *testing.B) {
+	s := openStore(b, b.TempDir())
+	if _, err := s.CreateService(host.Service{ServiceName: "demo"}); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 1000 {
+		fn := fmt.Sprintf("f%d", i)
+		if _, err := s.CreateFunction(host.Function{ServiceName: "demo", FunctionName: fn}, wasmA); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := s.CreateTrigger(host.Trigger{ServiceName: "demo", FunctionName: fn, TriggerName: "web"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("HTTPTrigger", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.HTTPTrigger("demo", "f500"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GetTrigger", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.GetTrigger("demo", "f500", "web"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
