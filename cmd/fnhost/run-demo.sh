@@ -49,6 +49,7 @@ in service "demo". Try:
   curl -d 'from curl' '$base/cgi/cgi/path?q=1'
   curl -H 'X-Fc-Log-Type: Tail' -i $base/env/
 
+  export FNHOST_DATA=$data FNHOST_ENDPOINT=$endpoint
   $bin ls demo
   $bin invoke demo/echo --data hello
   $bin logs demo/env

@@ -26,6 +26,14 @@ func (s *Server) serveAPI(ctx *fasthttp.RequestCtx, path string) {
 	// out); it is signed over the query like a trigger URL.
 	presigned := len(seg) == 6 && seg[0] == "services" && seg[2] == "functions" && seg[4] == "code" && seg[5] == "download"
 	if err := s.verifyAPI(ctx, presigned); err != nil {
+		var ae *auth.Error
+		if errors.As(err, &ae) && errors.Is(err, auth.ErrMissingRequiredHeader) {
+			// Triggers answer 400 here (the seed's table); the management
+			// API is never anonymous and answers 403, as FC's signature
+			// documentation says for a missing Authorization.
+			err = newAPIError(403, CodeAccessDenied, "the request is not signed: the management API needs "+
+				"Date and Authorization: FC <AccessKeyID>:<Signature> ("+ae.Message+")")
+		}
 		s.writeError(ctx, err, false)
 		return
 	}

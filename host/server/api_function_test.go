@@ -515,7 +515,7 @@ func TestFunctionCodeDownload(t *testing.T) {
 			u.Path = strings.Replace(u.Path, "/fn/", "/other/", 1)
 		}), 403, "SignatureNotMatch"},
 		{"format added", tamper(good, func(q url.Values, _ *url.URL) { q.Set("format", "wasm") }), 403, "SignatureNotMatch"},
-		{"unsigned", ts.URL + "/2016-08-15/services/svc/functions/fn/code/download", 400, "MissingRequiredHeader"},
+		{"unsigned", ts.URL + "/2016-08-15/services/svc/functions/fn/code/download", 403, "AccessDenied"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, b := fetch(tc.url)

@@ -249,11 +249,11 @@ func TestAPIAuthentication(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"unsigned list", func() *http.Request { return newReq("GET", "/services", nil) }, 400, "MissingRequiredHeader"},
+		{"unsigned list", func() *http.Request { return newReq("GET", "/services", nil) }, 403, "AccessDenied"},
 		{"unsigned create", func() *http.Request {
 			return newReq("POST", "/services", []byte(`{"serviceName":"evil"}`))
-		}, 400, "MissingRequiredHeader"},
-		{"unsigned delete", func() *http.Request { return newReq("DELETE", "/services/demo", nil) }, 400, "MissingRequiredHeader"},
+		}, 403, "AccessDenied"},
+		{"unsigned delete", func() *http.Request { return newReq("DELETE", "/services/demo", nil) }, 403, "AccessDenied"},
 		{"wrong secret", func() *http.Request {
 			r := newReq("POST", "/services", []byte(`{"serviceName":"evil"}`))
 			signWith(r, testKeyID, "not-the-secret")
