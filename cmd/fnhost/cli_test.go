@@ -93,6 +93,35 @@ func TestUsageErrors(t *testing.T) {
 		{"rm bad", []string{"rm", "s/"}, "invalid name"},
 		{"logs bad limit", []string{"logs", "s/f", "--limit", "0"}, "--limit 0"},
 		{"logs no ref", []string{"logs"}, "missing SERVICE/FUNCTION"},
+		{"invoke id without async", []string{"invoke", "s/f", "--invocation-id", "a"}, "need --async"},
+		{"invoke delay without async", []string{"invoke", "s/f", "--delay", "5s"}, "need --async"},
+		{"invoke bad invocation id", []string{"invoke", "s/f", "--async", "--invocation-id", "1abc"}, `--invocation-id "1abc"`},
+		{"invoke long invocation id", []string{"invoke", "s/f", "--async", "--invocation-id", "a" + strings.Repeat("b", 128)}, "at most 128"},
+		{"invoke delay too long", []string{"invoke", "s/f", "--async", "--delay", "61m"}, `--delay: "61m": want 0s to 1h`},
+		{"invoke delay fraction", []string{"invoke", "s/f", "--async", "--delay", "1.5s"}, "whole number of seconds"},
+		{"invoke delay negative", []string{"invoke", "s/f", "--async", "--delay", "-1"}, "want 0s to 1h"},
+		{"jobs nothing", []string{"jobs"}, "missing ls, get or stop"},
+		{"jobs bad verb", []string{"jobs", "rm", "s/f"}, `unknown subcommand "rm"`},
+		{"jobs ls no ref", []string{"jobs", "ls"}, "missing SERVICE/FUNCTION"},
+		{"jobs ls extra", []string{"jobs", "ls", "s/f", "x"}, "unexpected arguments"},
+		{"jobs ls bad ref", []string{"jobs", "ls", "s"}, "want SERVICE/FUNCTION"},
+		{"jobs ls bad status", []string{"jobs", "ls", "s/f", "--status", "done"}, `--status: "done" is not one of Enqueued`},
+		{"jobs ls bad limit", []string{"jobs", "ls", "s/f", "--limit", "0"}, "--limit 0"},
+		{"jobs get no id", []string{"jobs", "get", "s/f"}, "missing the invocation ID"},
+		{"jobs get nothing", []string{"jobs", "get"}, "missing SERVICE/FUNCTION and ID"},
+		{"jobs stop extra", []string{"jobs", "stop", "s/f", "id", "more"}, "unexpected arguments after the invocation ID: more"},
+		{"jobs get ls flag", []string{"jobs", "get", "s/f", "id", "--status", "Failed"}, "--status applies to jobs ls only"},
+		{"jobs stop ls flag", []string{"jobs", "stop", "s/f", "id", "--asc"}, "--asc applies to jobs ls only"},
+		{"jobs get empty id", []string{"jobs", "get", "s/f", ""}, "empty invocation ID"},
+		{"async-config no ref", []string{"async-config"}, "missing SERVICE/FUNCTION"},
+		{"async-config bad ref", []string{"async-config", "s/1f"}, "invalid name"},
+		{"async-config retries", []string{"async-config", "s/f", "--retries", "9"}, "--retries 9: want 0 to 8"},
+		{"async-config negative retries", []string{"async-config", "s/f", "--retries", "-1"}, "--retries -1"},
+		{"async-config max age zero", []string{"async-config", "s/f", "--max-age", "0"}, "want 1s to 168h"},
+		{"async-config max age long", []string{"async-config", "s/f", "--max-age", "169h"}, "want 1s to 168h"},
+		{"async-config bad dest", []string{"async-config", "s/f", "--on-success", "mns:queue"}, `--on-success: "mns:queue": want an http(s) URL`},
+		{"async-config bare scheme", []string{"async-config", "s/f", "--on-failure", "https://"}, "--on-failure"},
+		{"async-config delete and set", []string{"async-config", "s/f", "--delete", "--retries", "1"}, "--delete and --retries exclude each other"},
 		{"one key only", []string{"ls", "--access-key-id", "x"}, "give both --access-key-id and --access-key-secret"},
 		{"bad endpoint", []string{"ls", "--endpoint", "ftp://localhost:9000", "--access-key-id", "a", "--access-key-secret", "b"}, "--endpoint"},
 		{"help unknown", []string{"help", "nope"}, `unknown command "nope"`},
@@ -204,6 +233,17 @@ func TestHelpAndVersion(t *testing.T) {
 	stdout, _, _ = cliEnv(t, nil, "", "help", "invoke")
 	if !strings.Contains(stdout, "--verbose") || strings.Contains(stdout, "  --v ") {
 		t.Errorf("invoke help lists the -v alias or lacks --verbose:\n%s", stdout)
+	}
+	for _, tc := range []struct{ cmd, want string }{
+		{"jobs", "Usage: fnhost jobs ls|get|stop SERVICE/FUNCTION [ID] [flags]"},
+		{"jobs", "--status STATUS"},
+		{"async-config", "Usage: fnhost async-config SERVICE/FUNCTION [flags]"},
+		{"async-config", "--max-age DURATION"},
+		{"invoke", "--invocation-id ID"},
+	} {
+		if stdout, _, _ = cliEnv(t, nil, "", "help", tc.cmd); !strings.Contains(stdout, tc.want) {
+			t.Errorf("help %s lacks %q:\n%s", tc.cmd, tc.want, stdout)
+		}
 	}
 	stdout, _, code = cliEnv(t, nil, "", "version")
 	if code != exitOK || !strings.HasPrefix(stdout, "fnhost ") {

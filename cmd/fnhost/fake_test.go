@@ -41,6 +41,8 @@ type fakeFC struct {
 type fakeFunction struct {
 	f        host.Function
 	triggers map[string]*host.Trigger
+	async    *host.AsyncConfig // nil: none
+	jobs     []host.Job        // async invocations, oldest first
 }
 
 const (
@@ -189,8 +191,35 @@ func (f *fakeFC) route(r *http.Request, w http.ResponseWriter, body []byte) (any
 		delete(fns, seg[2])
 		return deleted{}, nil
 	case len(seg) == 4 && seg[3] == "invocations" && m == http.MethodPost:
+		if r.Header.Get("X-Fc-Invocation-Type") == "Async" {
+			return nil, f.submit(w, r, seg[0], fn, body)
+		}
 		f.invoke(w, r, body)
 		return nil, nil
+	case len(seg) == 4 && seg[3] == "async-invoke-config":
+		return f.asyncConfig(r, seg[0], fn, body)
+	case len(seg) == 4 && seg[3] == "stateful-async-invocations" && m == http.MethodGet:
+		return f.listJobs(r, fn), nil
+	case len(seg) == 5 && seg[3] == "stateful-async-invocations":
+		i := slices.IndexFunc(fn.jobs, func(j host.Job) bool { return j.InvocationID == seg[4] })
+		if i < 0 {
+			return nil, &fcErr{404, "InvocationNotFound", "invocation " + strconv.Quote(seg[4]) + " does not exist"}
+		}
+		j := &fn.jobs[i]
+		switch m {
+		case http.MethodGet:
+			return j, nil
+		case http.MethodPut:
+			if j.Status.Finished() {
+				return nil, &fcErr{409, "InvocationFinished", "invocation " + strconv.Quote(j.InvocationID) + " is " + string(j.Status)}
+			}
+			if j.Status == host.JobRunning {
+				j.StopRequested = true
+			} else {
+				j.Status, j.EndTime = host.JobStopped, j.StartedTime+500
+			}
+			return j, nil
+		}
 	case len(seg) == 4 && seg[3] == "invocation-logs" && m == http.MethodGet:
 		page, next := paginate(f.invocations, r, f.pageSize, func(i host.Invocation) string { return i.RequestID })
 		return map[string]any{"invocations": page, "nextToken": next}, nil
@@ -268,10 +297,6 @@ func (f *fakeFC) invoke(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.Header.Get("X-Fc-Log-Type") == "Tail" {
 		w.Header().Set("X-Fc-Log-Result", base64.StdEncoding.EncodeToString([]byte("got "+strconv.Itoa(len(body))+" bytes\n")))
 	}
-	if r.Header.Get("X-Fc-Invocation-Type") == "Async" {
-		w.WriteHeader(http.StatusAccepted)
-		return
-	}
 	switch s := string(body); {
 	case s == "trap":
 		w.Header().Set("X-Fc-Error-Type", "UnhandledInvocationError")
@@ -283,6 +308,83 @@ func (f *fakeFC) invoke(w http.ResponseWriter, r *http.Request, body []byte) {
 		w.Header().Set("X-Echo-Header", r.Header.Get("X-Test"))
 		w.Write(body)
 	}
+}
+
+// fakeJobTime is when the fake's first async job was accepted (Unix ms);
+// each later one is a second later.
+const fakeJobTime = 1_795_000_000_000
+
+// submit stores an async invocation as a job and answers 202, or 409 for
+// an invocation ID the function already has.
+func (f *fakeFC) submit(w http.ResponseWriter, r *http.Request, svc string, fn *fakeFunction, body []byte) *fcErr {
+	id := r.Header.Get("X-Fc-Stateful-Async-Invocation-Id")
+	if id == "" {
+		id = "job-" + strconv.Itoa(len(fn.jobs)+1)
+	}
+	if slices.ContainsFunc(fn.jobs, func(j host.Job) bool { return j.InvocationID == id }) {
+		return &fcErr{409, "InvocationAlreadyExists", "invocation " + strconv.Quote(id) + " already exists"}
+	}
+	delay, _ := strconv.ParseInt(r.Header.Get("X-Fc-Async-Delay"), 10, 64)
+	started := int64(fakeJobTime + len(fn.jobs)*1000)
+	j := host.Job{
+		ServiceName: svc, FunctionName: fn.f.FunctionName, Qualifier: "LATEST",
+		InvocationID: id, RequestID: w.Header().Get("X-Fc-Request-Id"), Status: host.JobEnqueued,
+		StartedTime: started, NotBefore: started + delay*1000,
+		Request: host.JobRequest{Method: http.MethodPost, Body: body},
+	}
+	j.AddEvent(host.JobEnqueued, started, "accepted")
+	fn.jobs = append(fn.jobs, j)
+	w.Header().Set("X-Fc-Stateful-Async-Invocation-Id", id)
+	w.WriteHeader(http.StatusAccepted)
+	return nil
+}
+
+// listJobs serves ListStatefulAsyncInvocations: filtered by status and id
+// prefix, newest first unless sortOrderByTime=asc, paged by invocation ID.
+func (f *fakeFC) listJobs(r *http.Request, fn *fakeFunction) any {
+	q := r.URL.Query()
+	var all []host.Job
+	for _, j := range fn.jobs {
+		if (q.Get("status") == "" || string(j.Status) == q.Get("status")) && strings.HasPrefix(j.InvocationID, q.Get("invocationIdPrefix")) {
+			all = append(all, j)
+		}
+	}
+	if q.Get("sortOrderByTime") != "asc" {
+		slices.Reverse(all)
+	}
+	page, next := paginate(all, r, f.pageSize, func(j host.Job) string { return j.InvocationID })
+	return map[string]any{"invocations": page, "nextToken": next}
+}
+
+// asyncConfig serves PUT, GET and DELETE of a function's async config.
+func (f *fakeFC) asyncConfig(r *http.Request, svc string, fn *fakeFunction, body []byte) (any, *fcErr) {
+	notFound := &fcErr{404, "AsyncConfigNotFound", "function " + strconv.Quote(fn.f.FunctionName) + " has no async invoke config"}
+	switch r.Method {
+	case http.MethodPut:
+		var in client.AsyncConfigInput
+		if err := json.Unmarshal(body, &in); err != nil {
+			return nil, &fcErr{400, "InvalidArgument", err.Error()}
+		}
+		fn.async = &host.AsyncConfig{
+			ServiceName: svc, FunctionName: fn.f.FunctionName, Qualifier: "LATEST",
+			MaxAsyncRetryAttempts: in.MaxAsyncRetryAttempts, MaxAsyncEventAgeInSeconds: in.MaxAsyncEventAgeInSeconds,
+			DestinationConfig: in.DestinationConfig, StatefulInvocation: true,
+			CreatedTime: "2026-01-02T03:04:05Z", LastModifiedTime: "2026-01-02T03:04:05Z",
+		}
+		return fn.async, nil
+	case http.MethodGet:
+		if fn.async == nil {
+			return nil, notFound
+		}
+		return fn.async, nil
+	case http.MethodDelete:
+		if fn.async == nil {
+			return nil, notFound
+		}
+		fn.async = nil
+		return deleted{}, nil
+	}
+	return nil, &fcErr{405, "MethodNotAllowed", r.Method}
 }
 
 // paginate returns the page starting at the nextToken query parameter (a

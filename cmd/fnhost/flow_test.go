@@ -110,10 +110,6 @@ func TestInvoke(t *testing.T) {
 		!strings.Contains(stderr, "< X-Fc-Request-Id: req-") || !strings.HasSuffix(stderr, "got 1 bytes\n") {
 		t.Errorf("-v --log: exit %d stdout %q stderr %q", code, stdout, stderr)
 	}
-	stdout, stderr, code = cli(t, url, "", "invoke", "demo/echo", "--async")
-	if code != exitOK || !strings.HasPrefix(stdout, "req-") || !strings.HasSuffix(stdout, "\n") {
-		t.Errorf("--async: exit %d stdout %q stderr %q", code, stdout, stderr)
-	}
 	stdout, stderr, code = cli(t, url, "", "invoke", "demo/echo", "--data", "trap")
 	if code != exitError || stdout != "" || !strings.HasPrefix(stderr, "fnhost: UnhandledInvocationError: wasm trap: unreachable [request req-") {
 		t.Errorf("trap: exit %d stdout %q stderr %q", code, stdout, stderr)

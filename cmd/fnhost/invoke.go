@@ -10,8 +10,10 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/fnhost/fnhost/host"
 	"github.com/fnhost/fnhost/host/client"
 )
 
@@ -25,12 +27,21 @@ the error on stderr when the call fails or the function reports an error
 
 --data takes the request body: a literal string, @FILE for a file's content, or
 @- for stdin. Without --data the body is empty.
+
+--async queues the call instead (X-Fc-Invocation-Type: Async) and prints
+"accepted: invocation ID (request RID)" once the server has stored it; see
+'fnhost jobs' for its progress and 'fnhost async-config' for its retries and
+destinations. --invocation-id chooses the ID (letters, digits, '_' and '-',
+not starting with a digit or '-', at most 128; an ID the function already has
+is refused) and --delay postpones the first attempt (whole seconds, up to 1h).
 `,
 	flags: func(fs *flag.FlagSet, sio *stdio) func(context.Context, []string) error {
 		o := &invokeOptions{}
 		o.cf = addClientFlags(fs)
 		fs.StringVar(&o.data, "data", "", "request body: `STRING`, @FILE or @- (stdin)")
-		fs.BoolVar(&o.async, "async", false, "invoke asynchronously and print the request ID")
+		fs.BoolVar(&o.async, "async", false, "queue the call and print its invocation ID")
+		fs.StringVar(&o.invocationID, "invocation-id", "", "with --async: the invocation `ID` (default generated)")
+		fs.StringVar(&o.delayFlag, "delay", "", "with --async: run after `DURATION` (e.g. 30s; at most 1h)")
 		fs.BoolVar(&o.log, "log", false, "print the function's log tail to stderr (X-Fc-Log-Type: Tail)")
 		fs.Var(&o.headerFlags, "header", "add header `'K: V'` to the request (repeatable)")
 		fs.StringVar(&o.qualifier, "qualifier", "", "version or alias `Q` (default LATEST)")
@@ -59,8 +70,11 @@ type invokeOptions struct {
 	qualifier   string
 	verbose     bool
 
+	invocationID, delayFlag string
+
 	payload []byte
 	header  http.Header
+	delay   time.Duration
 }
 
 // parse checks the arguments and reads the body.
@@ -77,6 +91,19 @@ func (o *invokeOptions) parse(args []string, sio *stdio) error {
 			return usagef("qualifier %q in %q and --qualifier %q differ", o.ref.qualifier, arg, o.qualifier)
 		}
 		o.ref.qualifier = o.qualifier
+	}
+	if !o.async && (o.invocationID != "" || o.delayFlag != "") {
+		return usagef("--invocation-id and --delay need --async")
+	}
+	if o.invocationID != "" && !invocationIDPattern.MatchString(o.invocationID) {
+		return usagef("--invocation-id %q: want letters, digits, '_' and '-', starting with a letter or '_', at most 128", o.invocationID)
+	}
+	if o.delayFlag != "" {
+		n, err := parseSeconds(o.delayFlag, 0, host.MaxAsyncDelaySeconds)
+		if err != nil {
+			return usageError{fmt.Errorf("--delay: %w", err)}
+		}
+		o.delay = time.Duration(n) * time.Second
 	}
 	if o.header, err = parseHeaders(o.headerFlags); err != nil {
 		return usageError{fmt.Errorf("--header: %w", err)}
@@ -149,7 +176,8 @@ type invokeJSON struct {
 
 func (o *invokeOptions) run(ctx context.Context, c *client.Client, sio *stdio) error {
 	res, err := c.InvokeFunction(ctx, o.ref.service, o.ref.function, o.payload, client.InvokeOptions{
-		Async: o.async, LogTail: o.log, Qualifier: o.ref.qualifier, Headers: o.header,
+		Async: o.async, InvocationID: o.invocationID, Delay: o.delay,
+		LogTail: o.log, Qualifier: o.ref.qualifier, Headers: o.header,
 	})
 	if err != nil {
 		return err
@@ -162,6 +190,9 @@ func (o *invokeOptions) run(ctx context.Context, c *client.Client, sio *stdio) e
 		if !strings.HasSuffix(res.LogResult, "\n") {
 			io.WriteString(sio.stderr, "\n")
 		}
+	}
+	if o.async {
+		return o.accepted(res, sio)
 	}
 	switch {
 	case o.cf.json:
@@ -176,27 +207,55 @@ func (o *invokeOptions) run(ctx context.Context, c *client.Client, sio *stdio) e
 			return err
 		}
 	case res.ErrorType != "":
-	case o.async:
-		fmt.Fprintln(sio.stdout, res.RequestID)
 	default:
 		if _, err := sio.stdout.Write(res.Body); err != nil {
 			return err
 		}
 	}
 	if res.ErrorType != "" {
-		msg := res.ErrorType
-		if res.Status != http.StatusOK { // InvokeFunction reports function errors with 200
-			msg += fmt.Sprintf(" (%d)", res.Status)
+		return invokeError(res)
+	}
+	return nil
+}
+
+// asyncJSON is what invoke --async prints with --json.
+type asyncJSON struct {
+	InvocationID string `json:"invocationId"`
+	RequestID    string `json:"requestId"`
+}
+
+// accepted reports an async invocation: 202 and its IDs, or the failure.
+func (o *invokeOptions) accepted(res *client.InvokeResult, sio *stdio) error {
+	if res.Status != http.StatusAccepted {
+		if res.ErrorType != "" {
+			return invokeError(res)
 		}
-		if m := res.ErrorMessage(); m != "" {
-			msg += ": " + m
-		}
+		msg := fmt.Sprintf("the server did not accept the async invocation: %d %s", res.Status, http.StatusText(res.Status))
 		if res.RequestID != "" {
 			msg += " [request " + res.RequestID + "]"
 		}
 		return errors.New(msg)
 	}
-	return nil
+	if o.cf.json {
+		return printJSON(sio.stdout, asyncJSON{InvocationID: res.InvocationID, RequestID: res.RequestID})
+	}
+	_, err := fmt.Fprintf(sio.stdout, "accepted: invocation %s (request %s)\n", dash(res.InvocationID), dash(res.RequestID))
+	return err
+}
+
+// invokeError is the error of a call the function failed (X-Fc-Error-Type).
+func invokeError(res *client.InvokeResult) error {
+	msg := res.ErrorType
+	if res.Status != http.StatusOK { // InvokeFunction reports function errors with 200
+		msg += fmt.Sprintf(" (%d)", res.Status)
+	}
+	if m := res.ErrorMessage(); m != "" {
+		msg += ": " + m
+	}
+	if res.RequestID != "" {
+		msg += " [request " + res.RequestID + "]"
+	}
+	return errors.New(msg)
 }
 
 // writeResponseHead prints the status and headers, curl -v style.

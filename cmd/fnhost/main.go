@@ -72,6 +72,8 @@ func init() {
 		lsCommand,
 		rmCommand,
 		logsCommand,
+		jobsCommand,
+		asyncConfigCommand,
 		{name: "version", summary: "print the version"},
 		{name: "help", args: "[command]", summary: "show help for fnhost or a command"},
 	}
@@ -163,8 +165,12 @@ func printUsage(w io.Writer) {
 	b.WriteString("fnhost runs WebAssembly functions behind HTTP triggers, wire-compatible with\n")
 	b.WriteString("Alibaba Cloud Function Compute (API 2016-08-15), and manages them.\n\n")
 	b.WriteString("Usage:\n  fnhost <command> [arguments] [flags]\n\nCommands:\n")
+	width := 0
 	for _, c := range commands {
-		fmt.Fprintf(&b, "  %-8s  %s\n", c.name, c.summary)
+		width = max(width, len(c.name))
+	}
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	b.WriteString("\nFlags may come before or after the arguments. Run 'fnhost help <command>'\n")
 	b.WriteString("for a command's flags.\n\n")
@@ -173,7 +179,7 @@ func printUsage(w io.Writer) {
 }
 
 // clientFlagsHelp describes the flags every client command shares.
-const clientFlagsHelp = `Client flags (deploy, invoke, ls, rm, logs):
+const clientFlagsHelp = `Client flags (deploy, invoke, ls, rm, logs, jobs, async-config):
   --endpoint URL             server URL, http:// if no scheme is given
                              ($FNHOST_ENDPOINT, default ` + defaultEndpoint + `)
   --access-key-id ID         access key ($FNHOST_ACCESS_KEY_ID)

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/fnhost/fnhost/host/invoker"
+	"github.com/fnhost/fnhost/host/jobs"
 	"github.com/fnhost/fnhost/host/runtime"
 	"github.com/fnhost/fnhost/host/server"
 	"github.com/fnhost/fnhost/host/store"
@@ -29,6 +30,7 @@ import (
 
 const serveUsage = `usage: fnhost serve [--listen ADDR] [--data DIR] [--log-level LEVEL] [--log-format auto|json|console]
                     [--grace DURATION] [--sync-writes] [--max-instances N] [--max-memory MB]
+                    [--async-workers N] [--job-retention DURATION] [--log-retention DURATION]
 
 Runs the fnhost server: HTTP triggers at /2016-08-15/proxy/{service}/{function}/,
 the FC 2016-08-15 management API, /healthz and /metrics, with everything kept
@@ -38,6 +40,10 @@ The admin access key comes from FNHOST_ACCESS_KEY_ID and
 FNHOST_ACCESS_KEY_SECRET when both are set; otherwise it is read from
 DIR/credentials.json, or generated on first start, saved there (mode 0600) and
 printed once. FNHOST_ACCOUNT_ID sets the account id (default "fnhost").
+
+Asynchronous invocations (X-Fc-Invocation-Type: Async) are stored before the
+202 and run at least once, across restarts; --sync-writes also makes them
+survive power loss.
 
 SIGINT or SIGTERM stops accepting requests and lets running invocations finish
 for up to --grace; a second signal exits at once.
@@ -57,6 +63,9 @@ type serveOptions struct {
 	syncWrites   bool
 	maxInstances int
 	maxMemoryMB  int
+	asyncWorkers int
+	jobRetention time.Duration
+	logRetention time.Duration
 }
 
 func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
@@ -72,6 +81,9 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	fset.BoolVar(&o.syncWrites, "sync-writes", false, "fsync every store commit (survives power loss; slower)")
 	fset.IntVar(&o.maxInstances, "max-instances", 0, "default instance limit per function (0: 2 × CPUs, at least 4)")
 	fset.IntVar(&o.maxMemoryMB, "max-memory", 4096, "largest memorySize a function may set, in MB")
+	fset.IntVar(&o.asyncWorkers, "async-workers", 0, "async invocations running at once, host-wide (0: 2 × CPUs, at least 4)")
+	fset.DurationVar(&o.jobRetention, "job-retention", store.DefaultJobRetention, "how long finished async invocations are kept")
+	fset.DurationVar(&o.logRetention, "log-retention", store.DefaultInvocationRetention, "how long invocation logs are kept")
 	if err := fset.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -143,7 +155,12 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer, log zerolog.Lo
 			filepath.Join(o.data, credentialsFile), creds.AccessKeyID, creds.AccessKeySecret)
 	}
 
-	st, err := store.Open(filepath.Join(o.data, "db"), store.Options{SyncWrites: o.syncWrites, Logger: log.With().Str("component", "store").Logger()})
+	st, err := store.Open(filepath.Join(o.data, "db"), store.Options{
+		SyncWrites:          o.syncWrites,
+		JobRetention:        o.jobRetention,
+		InvocationRetention: o.logRetention,
+		Logger:              log.With().Str("component", "store").Logger(),
+	})
 	if err != nil {
 		return err
 	}
@@ -172,8 +189,29 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer, log zerolog.Lo
 	}
 	defer inv.Close(context.Background())
 
+	eng, err := jobs.New(jobs.Config{
+		Store: st, Invoker: inv, Workers: o.asyncWorkers, AccountID: creds.AccountID,
+		Logger: log.With().Str("component", "jobs").Logger(), Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+	if err := eng.Start(); err != nil {
+		return err
+	}
+	// Closed before the invoker and the store (deferred calls run in
+	// reverse); a job still running after the grace period is requeued at
+	// the next start.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.Background(), o.grace)
+		defer cancel()
+		if err := eng.Close(cctx); err != nil {
+			log.Warn().Err(err).Msg("async jobs still running at exit; they run again at the next start")
+		}
+	}()
+
 	srv, err := server.New(server.Config{
-		Store: st, Invoker: inv, Checker: inv,
+		Store: st, Invoker: inv, Checker: inv, Jobs: eng,
 		Keys: func(id string) (string, bool) {
 			if id == creds.AccessKeyID {
 				return creds.AccessKeySecret, true

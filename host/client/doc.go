@@ -9,6 +9,12 @@
 // carrying FC's ErrorCode; use [IsNotFound] and [IsConflict] to test for
 // the common cases.
 //
+// Async invocations: InvokeFunction with InvokeOptions.Async returns once the
+// server has stored the job (202, InvokeResult.InvocationID); follow it with
+// [Client.GetStatefulAsyncInvocation] and [Client.ListStatefulAsyncInvocations],
+// stop it with [Client.StopStatefulAsyncInvocation], and set its retries and
+// destinations with [Client.PutAsyncConfig].
+//
 // Requests look like fc-go-sdk's: Date (http.TimeFormat, GMT), Accept:
 // application/json, User-Agent, X-Fc-Account-Id when an account is
 // configured, and for requests with a body Content-Type and Content-MD5

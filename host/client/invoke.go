@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/fnhost/fnhost/host"
 )
@@ -16,6 +19,15 @@ type InvokeOptions struct {
 	// Async queues the invocation (X-Fc-Invocation-Type: Async); the server
 	// answers 202 with the request ID once the job is stored.
 	Async bool
+	// InvocationID chooses the async invocation's id
+	// (X-Fc-Stateful-Async-Invocation-Id, FC's pattern
+	// ^[A-Za-z_][A-Za-z0-9_-]{0,127}$); empty lets the server generate one.
+	// A function already holding the id answers 409 (IsConflict). Async
+	// only.
+	InvocationID string
+	// Delay postpones an async invocation's first attempt (X-Fc-Async-Delay):
+	// whole seconds, 0 to host.MaxAsyncDelaySeconds. Async only.
+	Delay time.Duration
 	// LogTail asks for the end of the function's log (X-Fc-Log-Type: Tail),
 	// returned in InvokeResult.LogResult.
 	LogTail bool
@@ -37,6 +49,9 @@ type InvokeResult struct {
 	Body   []byte
 	// RequestID is X-Fc-Request-Id.
 	RequestID string
+	// InvocationID is X-Fc-Stateful-Async-Invocation-Id, the id of an
+	// accepted async invocation (see GetStatefulAsyncInvocation).
+	InvocationID string
 	// ErrorType is X-Fc-Error-Type (HandledInvocationError,
 	// UnhandledInvocationError, …): set when the function failed, in which
 	// case Body is FC's {errorMessage, errorType, …} object.
@@ -79,15 +94,27 @@ func (c *Client) InvokeFunction(ctx context.Context, svc, fn string, payload []b
 	if err != nil {
 		return nil, err
 	}
+	if !opts.Async && (opts.InvocationID != "" || opts.Delay != 0) {
+		return nil, errors.New("client: InvokeOptions.InvocationID and Delay need Async")
+	}
+	if d := opts.Delay; d < 0 || d%time.Second != 0 || d > host.MaxAsyncDelaySeconds*time.Second {
+		return nil, fmt.Errorf("client: InvokeOptions.Delay %v: want whole seconds from 0 to %ds", d, host.MaxAsyncDelaySeconds)
+	}
 	if payload == nil {
 		payload = []byte{}
 	}
-	h := make(http.Header, len(opts.Headers)+2)
+	h := make(http.Header, len(opts.Headers)+4)
 	for k, vs := range opts.Headers {
 		h[http.CanonicalHeaderKey(k)] = vs
 	}
 	if opts.Async {
 		h.Set("X-Fc-Invocation-Type", "Async")
+		if opts.InvocationID != "" {
+			h.Set("X-Fc-Stateful-Async-Invocation-Id", opts.InvocationID)
+		}
+		if opts.Delay != 0 {
+			h.Set("X-Fc-Async-Delay", strconv.FormatInt(int64(opts.Delay/time.Second), 10))
+		}
 	} else {
 		h.Set("X-Fc-Invocation-Type", "Sync")
 	}
@@ -100,11 +127,12 @@ func (c *Client) InvokeFunction(ctx context.Context, svc, fn string, payload []b
 		return nil, err
 	}
 	res := &InvokeResult{
-		Status:    resp.status,
-		Header:    resp.header,
-		Body:      resp.body,
-		RequestID: resp.header.Get("X-Fc-Request-Id"),
-		ErrorType: resp.header.Get("X-Fc-Error-Type"),
+		Status:       resp.status,
+		Header:       resp.header,
+		Body:         resp.body,
+		RequestID:    resp.header.Get("X-Fc-Request-Id"),
+		InvocationID: resp.header.Get("X-Fc-Stateful-Async-Invocation-Id"),
+		ErrorType:    resp.header.Get("X-Fc-Error-Type"),
 	}
 	if resp.status/100 != 2 && (res.ErrorType == "" || res.ErrorType == "FcCommonError") {
 		if fe, ok := parseFCError(resp.body); ok {

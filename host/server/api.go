@@ -144,6 +144,34 @@ func (s *Server) route(ctx *fasthttp.RequestCtx, seg []string) error {
 			return methodNotAllowed(m, "GET")
 		}
 		return s.listInvocationLogs(ctx, svc, fn)
+	case len(seg) == 5 && seg[4] == "async-invoke-config":
+		switch m {
+		case "PUT":
+			return s.putAsyncConfig(ctx, svc, fn)
+		case "GET":
+			return s.getAsyncConfig(ctx, svc, fn)
+		case "DELETE":
+			return s.deleteAsyncConfig(ctx, svc, fn)
+		}
+		return methodNotAllowed(m, "PUT, GET, DELETE")
+	case len(seg) == 5 && seg[4] == "async-invoke-configs":
+		if m != "GET" {
+			return methodNotAllowed(m, "GET")
+		}
+		return s.listAsyncConfigs(ctx, svc, fn)
+	case len(seg) == 5 && seg[4] == "stateful-async-invocations":
+		if m != "GET" {
+			return methodNotAllowed(m, "GET")
+		}
+		return s.listJobs(ctx, svc, fn)
+	case len(seg) == 6 && seg[4] == "stateful-async-invocations":
+		switch m {
+		case "GET":
+			return s.getJob(ctx, svc, fn, seg[5])
+		case "PUT":
+			return s.stopJob(ctx, svc, fn, seg[5])
+		}
+		return methodNotAllowed(m, "GET, PUT")
 	case seg[4] != "triggers":
 		return errNoRoute
 	}
@@ -268,12 +296,11 @@ func (s *Server) invokeFunction(ctx *fasthttp.RequestCtx, svc, fn string) error 
 	if err := s.fillRequest(ctx, c, requestID(ctx), slash, e); err != nil {
 		return err
 	}
-	if c.async {
-		return newAPIError(400, CodeInvalidArgument,
-			"asynchronous invocation (X-Fc-Invocation-Type: Async) is not available on this server yet")
-	}
 	c.req.Method = methodPOST
 	c.req.RawQuery = nil
+	if c.async {
+		return s.submitAsync(ctx, c, entryInfo{svc, fn, e.Function.Timeout})
+	}
 	err = s.cfg.Invoker.Invoke(ctx, e, &c.req, &c.res)
 	s.writeInvocation(ctx, c, e, err, true)
 	return nil

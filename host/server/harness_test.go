@@ -17,6 +17,7 @@ import (
 	"github.com/fnhost/fnhost/host"
 	"github.com/fnhost/fnhost/host/auth"
 	"github.com/fnhost/fnhost/host/invoker"
+	"github.com/fnhost/fnhost/host/jobs"
 	"github.com/fnhost/fnhost/host/runtime"
 	"github.com/fnhost/fnhost/host/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -55,6 +56,7 @@ type testServer struct {
 	reg    *prometheus.Registry
 	client *http.Client
 	logs   *store.InvocationWriter
+	jobs   *jobs.Engine
 }
 
 type harnessOptions struct {
@@ -86,12 +88,19 @@ func startServer(t testing.TB, opts ...func(*harnessOptions)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eng, err := jobs.New(jobs.Config{Store: st, Invoker: inv, AccountID: "test-account", PollInterval: 20 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(); err != nil {
+		t.Fatal(err)
+	}
 	var s Store = st
 	if o.wrapStore != nil {
 		s = o.wrapStore(st)
 	}
 	srv, err := New(Config{
-		Store: s, Invoker: inv, Checker: inv,
+		Store: s, Invoker: inv, Checker: inv, Jobs: eng,
 		Keys: func(id string) (string, bool) {
 			if id == testKeyID {
 				return testSecret, true
@@ -113,7 +122,7 @@ func startServer(t testing.TB, opts ...func(*harnessOptions)) *testServer {
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	ts := &testServer{t: t, URL: "http://" + ln.Addr().String(), srv: srv, store: st, inv: inv, rt: rt,
-		reg: reg, logs: logs, client: &http.Client{Timeout: 30 * time.Second}}
+		reg: reg, logs: logs, jobs: eng, client: &http.Client{Timeout: 30 * time.Second}}
 	t.Cleanup(func() {
 		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
@@ -123,6 +132,7 @@ func startServer(t testing.TB, opts ...func(*harnessOptions)) *testServer {
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
+		_ = eng.Close(ctx)
 		_ = inv.Close(ctx)
 		_ = logs.Close(ctx)
 		_ = rt.Close(ctx)

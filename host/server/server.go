@@ -69,6 +69,11 @@ type Store interface {
 	ListTriggers(svc, fn string, o host.ListOptions) ([]host.Trigger, string, error)
 
 	ListInvocations(svc, fn string, o host.InvocationListOptions) ([]host.Invocation, string, error)
+
+	PutAsyncConfig(c host.AsyncConfig) (host.AsyncConfig, error)
+	GetAsyncConfig(svc, fn string) (host.AsyncConfig, error)
+	DeleteAsyncConfig(svc, fn string) error
+	ListAsyncConfigs(svc, fn string) ([]host.AsyncConfig, error)
 }
 
 // Checker validates a module for a function before it is stored: it
@@ -88,6 +93,9 @@ type Limits struct {
 	MaxURLBytes int
 	// MaxBodyBytes bounds a synchronous invocation's body.
 	MaxBodyBytes int
+	// MaxAsyncBodyBytes bounds an asynchronous invocation's body (it is
+	// stored until the job runs).
+	MaxAsyncBodyBytes int
 	// MaxCodeBytes bounds a function's .wasm module (after base64 and zip
 	// decoding).
 	MaxCodeBytes int
@@ -111,6 +119,9 @@ func (l *Limits) setDefaults() {
 	if l.MaxBodyBytes <= 0 {
 		l.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if l.MaxAsyncBodyBytes <= 0 {
+		l.MaxAsyncBodyBytes = DefaultMaxAsyncBodyBytes
+	}
 	if l.MaxCodeBytes <= 0 {
 		l.MaxCodeBytes = DefaultMaxCodeBytes
 	}
@@ -121,6 +132,8 @@ type Config struct {
 	Store   Store
 	Invoker *invoker.Invoker
 	Checker Checker
+	// Jobs runs asynchronous invocations; nil refuses them with 400.
+	Jobs Jobs
 	// Keys returns the secret of an access key id (management API and
 	// function-auth triggers).
 	Keys func(accessKeyID string) (secret string, ok bool)

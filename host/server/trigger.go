@@ -108,8 +108,9 @@ func (s *Server) serveTrigger(ctx *fasthttp.RequestCtx, rest []byte) {
 		return
 	}
 	if c.async {
-		s.writeErrorBody(ctx, 400, errTypeCommon, CodeInvalidArgument,
-			"asynchronous invocation (X-Fc-Invocation-Type: Async) is not available on this server yet", true)
+		if err := s.submitAsync(ctx, c, entryInfo{e.Function.ServiceName, e.Function.FunctionName, e.Function.Timeout}); err != nil {
+			s.writeError(ctx, err, true)
+		}
 		return
 	}
 	err = s.cfg.Invoker.Invoke(ctx, e, &c.req, &c.res)

@@ -160,7 +160,6 @@ func TestTriggerErrors(t *testing.T) {
 		{"response too large", "GET", "/s/bigresp/", nil, nil, 502, "UnhandledInvocationError", "", ""},
 		{"exit", "GET", "/s/exit/", nil, nil, 502, "UnhandledInvocationError", "", ""},
 		{"timeout", "GET", "/s/loop/", nil, nil, 502, "UnhandledInvocationError", "", "Function timed out after 1 seconds"},
-		{"async not yet", "GET", "/s/get_only/", nil, []string{"X-Fc-Invocation-Type", "Async"}, 400, "FcCommonError", "InvalidArgument", "Async"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -15,6 +15,11 @@
 //	v1/modref/<sha256hex>             8-byte big-endian count of functions using the module
 //	v1/inv/<svc>/<fn>/<order>/<id>    JSON host.Invocation, with a TTL (see Invocation logs)
 //	v1/invid/<svc>/<fn>/<id>/<order>  empty, same TTL: the index entry of v1/inv/<svc>/<fn>/<order>/<id>
+//	v1/job/<svc>/<fn>/<jid>           JSON host.Job; a TTL once it is done (see Async jobs)
+//	v1/jobt/<svc>/<fn>/<ms>/<jid>     the job's Status; same TTL: time index of v1/job/… (StartedTime)
+//	v1/jobq/<ms>/<svc>/<fn>/<jid>     empty: the job is queued, due at <ms> (NotBefore); no TTL
+//	v1/joblease/<ms>/<svc>/<fn>/<jid> empty: the job is leased until <ms> (LeaseUntil); no TTL
+//	v1/acfg/<svc>/<fn>/<qualifier>    JSON host.AsyncConfig; the qualifier is LATEST
 //
 // <id> is the request id (1 to MaxRequestIDLen bytes, no '/' or control
 // character). <order> is 16 lower-case hex digits of math.MaxUint64 minus
@@ -22,6 +27,15 @@
 // "v1/inv/<svc>/<fn>/" runs newest first, and one over
 // "v1/invid/<svc>/<fn>/<id>/" finds a request's records without reading
 // any other.
+//
+// <jid> is a job's InvocationID, which follows FC's rule for stateful
+// invocation ids — the same as host.ValidName's — so it never contains '/'.
+// <ms> is 16 lower-case hex digits of a time in Unix milliseconds (negative
+// times count as 0), so byte order is time order: a scan over "v1/jobq/"
+// meets the jobs in the order they fall due and stops at the first one not
+// yet due; one over "v1/joblease/" meets leases in the order they end; one
+// over "v1/jobt/<svc>/<fn>/" lists a function's jobs by StartedTime, either
+// way.
 //
 // Open refuses a database whose schema version is newer than this package
 // knows (ErrSchemaTooNew); a future v2 layout lives beside v1 under its own
@@ -72,6 +86,36 @@
 // InvocationWriter batches records from the invocation path in the
 // background; Record never blocks and drops what its buffer cannot hold.
 //
+// # Async jobs
+//
+// A job (host.Job) is one asynchronous invocation, stored before the caller
+// gets 202 and kept until it is done: at-least-once delivery rests on
+// "acknowledged means committed" (with SyncWrites, committed to the disk)
+// and on a job never leaving the queue except into a lease, or a lease
+// except back into the queue or to a final state. Its index entries are
+// derived from the record alone, in the transaction that writes it, so they
+// cannot disagree with it:
+//
+//   - with Status finished and no destination pending, the record and its
+//     time index expire Options.JobRetention (default 72h) after that
+//     write, and the job has no queue or lease entry (LeaseUntil is
+//     cleared);
+//   - otherwise, with LeaseUntil > 0, it has a lease entry;
+//   - otherwise it is queued (Enqueued, Retrying, or finished with its
+//     destination pending) and has a queue entry, due at NotBefore. A
+//     Running job without a lease would be in neither and is refused.
+//
+// Unfinished jobs never expire. ClaimJobs moves due jobs from the queue
+// into leases; RequeueLeased moves ended leases back (and, at start-up,
+// every lease). Both scan from an in-memory mark below which the index
+// has no entry, so they do not walk the tombstones Badger keeps of the
+// entries of jobs that left it (the mark starts at 0 on Open). DeleteFunction leaves a function's jobs alone: the engine
+// finishes them (as Invalid), so no accepted job disappears unseen.
+//
+// An async config (host.AsyncConfig) is metadata of its function: storing
+// one needs the function, and rewrites the function's key so that a
+// concurrent DeleteFunction conflicts instead of racing.
+//
 // # Errors
 //
 // Every error is a *host.Error with Op "store.<Method>". Its Kind is
@@ -91,6 +135,12 @@
 //	var re *store.ResourceError
 //	if errors.As(err, &re) { code = re.Resource.String() + suffix(host.ErrorKind(err)) }
 //	// service + not found → ServiceNotFound, function + conflict → FunctionAlreadyExists, …
+//
+// A job is ResourceJob, named "svc/fn/invocationId"; its String,
+// "StatefulAsyncInvocation", gives FC's StatefulAsyncInvocationNotFound and
+// StatefulAsyncInvocationAlreadyExists. An async config is
+// ResourceAsyncConfig, named "svc/fn" ("AsyncConfigNotFound"; FC itself
+// answers AsyncConfigNotExists, which the HTTP layer must spell).
 //
 // # Bytes
 //
@@ -152,13 +202,24 @@ type Options struct {
 	// raised to one.
 	// A changed value applies to records written from then on.
 	InvocationRetention time.Duration
+	// JobRetention is how long a finished job (one with no destination
+	// left to deliver) is kept after it finished, for the stateful
+	// invocation API and to refuse its InvocationID again; 0 means
+	// DefaultJobRetention, negative is an error, less than a second is
+	// raised to one. Unfinished jobs are kept until they finish.
+	JobRetention time.Duration
 }
 
 // Store is the Badger-backed management store. Safe for concurrent use.
 type Store struct {
-	db        *badger.DB
-	now       func() time.Time
-	retention time.Duration // of invocation records
+	db           *badger.DB
+	now          func() time.Time
+	retention    time.Duration // of invocation records
+	jobRetention time.Duration // of finished jobs
+	log          zerolog.Logger
+	// Where the job queue and the leases start: see indexMark.
+	queueMark, leaseMark indexMark
+	enqueues             enqueueGroup // EnqueueJob's group commit
 }
 
 // Open opens (creating if needed) the store in dir. Only one process may
@@ -174,6 +235,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	case retention < time.Second:
 		retention = time.Second
 	}
+	jobRetention, err := retentionOption(opts.JobRetention, DefaultJobRetention)
+	if err != nil {
+		return nil, invalid(op, fmt.Errorf("job retention: %w", err))
+	}
 	bo := badger.DefaultOptions(dir).
 		WithSyncWrites(opts.SyncWrites).
 		WithLogger(badgerLogger{opts.Logger}).
@@ -185,7 +250,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("open badger in %q: %w", dir, err)}
 	}
-	s := &Store{db: db, now: opts.Now, retention: retention}
+	s := &Store{db: db, now: opts.Now, retention: retention, jobRetention: jobRetention, log: opts.Logger}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -275,10 +340,12 @@ const (
 	ResourceFunction
 	ResourceTrigger
 	ResourceModule
+	ResourceJob         // an async job: FC's stateful async invocation
+	ResourceAsyncConfig // a function's async invoke config
 )
 
 // String returns the FC error-code stem: "Service", "Function", "Trigger",
-// "Module".
+// "Module", "StatefulAsyncInvocation", "AsyncConfig".
 func (r Resource) String() string {
 	switch r {
 	case ResourceService:
@@ -289,13 +356,18 @@ func (r Resource) String() string {
 		return "Trigger"
 	case ResourceModule:
 		return "Module"
+	case ResourceJob:
+		return "StatefulAsyncInvocation"
+	case ResourceAsyncConfig:
+		return "AsyncConfig"
 	}
 	return "Resource(" + strconv.Itoa(int(r)) + ")"
 }
 
 // ResourceError is the Err of a not-found, conflict or not-empty
 // *host.Error: which resource, and its path ("svc", "svc/fn",
-// "svc/fn/trigger", or a module checksum).
+// "svc/fn/trigger", a module checksum, "svc/fn/invocationId" for a job, or
+// "svc/fn" for an async config).
 type ResourceError struct {
 	Resource Resource
 	Name     string

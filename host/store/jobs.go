@@ -1,0 +1,926 @@
+package store
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dgraph-io/badger/v4"
+
+	"github.com/fnhost/fnhost/host"
+)
+
+// DefaultJobRetention is how long a finished job is kept when
+// Options.JobRetention is 0.
+const DefaultJobRetention = 72 * time.Hour
+
+// JobListOptions are the query parameters of ListJobs (host.JobListOptions,
+// shared with the HTTP layer).
+type JobListOptions = host.JobListOptions
+
+// Key layout of jobs; see the package documentation.
+const (
+	prefixJob      = "v1/job/"
+	prefixJobTime  = "v1/jobt/"
+	prefixJobQueue = "v1/jobq/"
+	prefixJobLease = "v1/joblease/"
+)
+
+// Batch sizes: the most jobs ClaimJobs or RequeueLeased rewrite in one
+// transaction. A batch that conflicts, or is too big for Badger, is redone
+// one job per transaction.
+const (
+	maxClaimBatch   = 64
+	requeueBatch    = 64
+	maxClaimRounds  = 4 // scans per ClaimJobs call (beyond n/maxClaimBatch) while others take the jobs it saw
+	leaseExpiredMsg = "lease expired: worker presumed dead"
+)
+
+func jobKey(svc, fn, id string) []byte { return []byte(prefixJob + svc + "/" + fn + "/" + id) }
+
+func jobTimePrefix(svc, fn string) string { return prefixJobTime + svc + "/" + fn + "/" }
+
+func jobTimeKey(svc, fn string, started int64, id string) []byte {
+	return []byte(jobTimePrefix(svc, fn) + msHex(started) + "/" + id)
+}
+
+// jobIndexKey is a queue or lease entry: prefix, time, then the job.
+func jobIndexKey(prefix string, ms int64, svc, fn, id string) []byte {
+	return []byte(prefix + msHex(ms) + "/" + svc + "/" + fn + "/" + id)
+}
+
+// msHex is 16 lower-case hex digits of ms, negative counting as 0, so that
+// byte order is time order.
+func msHex(ms int64) string {
+	const digits = "0123456789abcdef"
+	var b [16]byte
+	v := uint64(max(ms, 0))
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = digits[v&0xf]
+		v >>= 4
+	}
+	return string(b[:])
+}
+
+// parseMsHex reverses msHex.
+func parseMsHex(s string) (int64, bool) {
+	if !validOrder(s) {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 16, 64)
+	if err != nil || v > math.MaxInt64 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// jobRef is an index entry read by a scan: its key and the job it names.
+type jobRef struct {
+	key         []byte
+	ms          int64
+	svc, fn, id string
+}
+
+// parseJobIndexKey splits a queue or lease key under prefix.
+func parseJobIndexKey(prefix string, k []byte) (jobRef, bool) {
+	s := string(k)
+	if !strings.HasPrefix(s, prefix) {
+		return jobRef{}, false
+	}
+	p := strings.Split(s[len(prefix):], "/")
+	if len(p) != 4 || host.ValidName(p[1]) != nil || host.ValidName(p[2]) != nil || host.ValidName(p[3]) != nil {
+		return jobRef{}, false
+	}
+	ms, ok := parseMsHex(p[0])
+	if !ok {
+		return jobRef{}, false
+	}
+	return jobRef{key: []byte(s), ms: ms, svc: p[1], fn: p[2], id: p[3]}, true
+}
+
+// jobName is a job's ResourceError name.
+func jobName(svc, fn, id string) string { return svc + "/" + fn + "/" + id }
+
+// validJobID checks an InvocationID against FC's rule
+// ^[A-Za-z_][A-Za-z0-9_-]{0,127}$, which is host.ValidName's.
+func validJobID(id string) error {
+	if host.ValidName(id) != nil {
+		return fmt.Errorf("invocationId %s: it is 1 to 128 characters: letters, digits, '_' and '-', not starting with a digit or '-'", quoteID(id))
+	}
+	return nil
+}
+
+func validJobPath(svc, fn, id string) error {
+	if err := host.ValidName(svc); err != nil {
+		return fmt.Errorf("service: %w", err)
+	}
+	if err := host.ValidName(fn); err != nil {
+		return fmt.Errorf("function: %w", err)
+	}
+	return validJobID(id)
+}
+
+func knownJobStatus(s host.JobStatus) bool {
+	switch s {
+	case host.JobEnqueued, host.JobRunning, host.JobRetrying, host.JobSucceeded, host.JobFailed,
+		host.JobStopped, host.JobExpired, host.JobInvalid:
+		return true
+	}
+	return false
+}
+
+// jobDone reports whether j is finished with nothing left to deliver: it
+// expires and is in neither queue nor lease.
+func jobDone(j *host.Job) bool {
+	return j.Status.Finished() && j.DestinationStatus != host.DestinationPending
+}
+
+// jobIndex is the queue or lease key j's state calls for, nil for none.
+// It does not check the state: see placeJob.
+func jobIndex(j *host.Job) []byte {
+	switch {
+	case jobDone(j):
+		return nil
+	case j.LeaseUntil > 0:
+		return jobIndexKey(prefixJobLease, j.LeaseUntil, j.ServiceName, j.FunctionName, j.InvocationID)
+	case j.Status == host.JobEnqueued || j.Status == host.JobRetrying || j.Status.Finished():
+		return jobIndexKey(prefixJobQueue, j.NotBefore, j.ServiceName, j.FunctionName, j.InvocationID)
+	}
+	return nil
+}
+
+// placeJob checks that j's state can be stored: a known status, and a
+// place in the queue or a lease unless it is done. It clears the lease of
+// a done job.
+func placeJob(j *host.Job) error {
+	if !knownJobStatus(j.Status) {
+		return fmt.Errorf("job %s: unknown status %q", quoteID(j.InvocationID), j.Status)
+	}
+	if jobDone(j) {
+		j.LeaseUntil = 0
+		return nil
+	}
+	if j.LeaseUntil <= 0 && j.Status == host.JobRunning {
+		// Neither queued nor leased: nothing would ever run it again.
+		return fmt.Errorf("job %s: Running without a lease (leaseUntil %d)", quoteID(j.InvocationID), j.LeaseUntil)
+	}
+	return nil
+}
+
+// jobWrite is a job encoded for storage, with every key its state calls
+// for.
+type jobWrite struct {
+	key, val  []byte
+	timeKey   []byte
+	status    []byte // the time index's value
+	index     []byte // queue or lease entry, nil for none
+	indexMs   int64  // the time in index
+	expiresAt uint64 // Badger expiry of key and timeKey, 0 for never
+}
+
+// encodeJob checks j's state (see placeJob, which may clear its lease) and
+// encodes it; a done job expires at expiresAt.
+func encodeJob(j *host.Job, expiresAt uint64) (jobWrite, error) {
+	if err := placeJob(j); err != nil {
+		return jobWrite{}, err
+	}
+	val, err := json.Marshal(j)
+	if err != nil {
+		return jobWrite{}, fmt.Errorf("encode job %s: %w", quoteID(j.InvocationID), err)
+	}
+	w := jobWrite{
+		key:     jobKey(j.ServiceName, j.FunctionName, j.InvocationID),
+		val:     val,
+		timeKey: jobTimeKey(j.ServiceName, j.FunctionName, j.StartedTime, j.InvocationID),
+		status:  []byte(j.Status),
+		index:   jobIndex(j),
+	}
+	switch {
+	case w.index == nil:
+		w.expiresAt = expiresAt
+	case j.LeaseUntil > 0:
+		w.indexMs = j.LeaseUntil
+	default:
+		w.indexMs = j.NotBefore
+	}
+	return w, nil
+}
+
+// indexMark remembers where the first entry of an index (the queue, the
+// leases) may be, so that scans need not walk over the entries of jobs
+// that left it: Badger keeps deleted keys as tombstones until compaction,
+// and at thousands of jobs a second a scan from the prefix would walk
+// through hundreds of thousands of them.
+//
+// Every entry is at ms or later, except entries whose writer has
+// committed but not yet called lower (it does right after). Lowering is
+// always safe; a scan raises the mark only to the first entry in its
+// snapshot and only if no write lowered it since the scan read it (gen), so
+// an entry its snapshot missed cannot end up below the mark.
+type indexMark struct {
+	mu  sync.Mutex
+	ms  int64
+	gen uint64 // counts lower calls
+}
+
+func (m *indexMark) get() (int64, uint64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ms, m.gen
+}
+
+// lower is called after each commit that may have written an entry at ms.
+func (m *indexMark) lower(ms int64) {
+	m.mu.Lock()
+	m.ms = min(m.ms, max(ms, 0))
+	m.gen++
+	m.mu.Unlock()
+}
+
+// raise moves the mark up to ms, where a scan that read the mark at gen
+// found the first entry, unless an entry was written since.
+func (m *indexMark) raise(gen uint64, ms int64) {
+	m.mu.Lock()
+	if m.gen == gen && ms > m.ms {
+		m.ms = ms
+	}
+	m.mu.Unlock()
+}
+
+// noteIndex lowers the mark of the index w wrote in. It runs after the
+// commit, whatever its outcome.
+func (s *Store) noteIndex(w *jobWrite) {
+	switch {
+	case w.index == nil:
+	case bytes.HasPrefix(w.index, []byte(prefixJobLease)):
+		s.leaseMark.lower(w.indexMs)
+	default:
+		s.queueMark.lower(w.indexMs)
+	}
+}
+
+// oldEntries are the index entries of a stored job, which a rewrite
+// replaces.
+type oldEntries struct{ index, timeKey []byte }
+
+func entriesOf(j *host.Job) oldEntries {
+	return oldEntries{jobIndex(j), jobTimeKey(j.ServiceName, j.FunctionName, j.StartedTime, j.InvocationID)}
+}
+
+// apply writes w in txn, first deleting the entries of the job's previous
+// state (nil for a new job) that w does not rewrite.
+func (w *jobWrite) apply(txn *badger.Txn, old *oldEntries) error {
+	if old != nil {
+		if old.index != nil && !bytes.Equal(old.index, w.index) {
+			if err := txn.Delete(old.index); err != nil {
+				return err
+			}
+		}
+		if !bytes.Equal(old.timeKey, w.timeKey) {
+			if err := txn.Delete(old.timeKey); err != nil {
+				return err
+			}
+		}
+	}
+	if err := txn.SetEntry(&badger.Entry{Key: w.key, Value: w.val, ExpiresAt: w.expiresAt}); err != nil {
+		return err
+	}
+	if err := txn.SetEntry(&badger.Entry{Key: w.timeKey, Value: w.status, ExpiresAt: w.expiresAt}); err != nil {
+		return err
+	}
+	if w.index != nil {
+		return txn.Set(w.index, nil)
+	}
+	return nil
+}
+
+// jobExpiry is the Badger expiry of a job finished now: by the wall clock,
+// as Badger expires entries.
+func (s *Store) jobExpiry() uint64 { return uint64(time.Now().Add(s.jobRetention).Unix()) }
+
+// retentionOption applies the rules of the Options retention fields.
+func retentionOption(d, def time.Duration) (time.Duration, error) {
+	switch {
+	case d < 0:
+		return 0, fmt.Errorf("%v is negative", d)
+	case d == 0:
+		return def, nil
+	case d < time.Second:
+		return time.Second, nil
+	}
+	return d, nil
+}
+
+// EnqueueJob stores a new job, as given, with its index entries, in one
+// transaction; when it returns nil the job is committed (with
+// Options.SyncWrites, on disk) and the caller may acknowledge it. It does
+// not check that the function exists.
+//
+// The job's ServiceName, FunctionName and InvocationID name it; a job with
+// the same names that has not yet expired is a KindConflict error
+// (ResourceJob, "svc/fn/invocationId"). Bad names, an InvocationID that
+// does not follow FC's rule ^[A-Za-z_][A-Za-z0-9_-]{0,127}$, an unknown
+// Status, or a Running job without a lease are KindInvalidArgument. j's
+// slices are read only during the call.
+//
+// Concurrent calls share transactions (see enqueueGroup): Badger syncs its
+// log once per transaction, so with SyncWrites this is what lets many
+// callers share one sync.
+func (s *Store) EnqueueJob(j host.Job) error {
+	const op = "store.EnqueueJob"
+	if err := validJobPath(j.ServiceName, j.FunctionName, j.InvocationID); err != nil {
+		return invalid(op, err)
+	}
+	w, err := encodeJob(&j, s.jobExpiry())
+	if err != nil {
+		return invalid(op, err)
+	}
+	req := &enqueueReq{w: w, name: jobName(j.ServiceName, j.FunctionName, j.InvocationID),
+		done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	g := &s.enqueues
+	g.mu.Lock()
+	g.pending = append(g.pending, req)
+	if g.leading {
+		g.mu.Unlock()
+		select {
+		case <-req.done:
+			return req.err
+		case <-req.lead: // the previous leader left this call first in line
+		}
+	} else {
+		g.leading = true
+		g.mu.Unlock()
+	}
+	s.leadEnqueues(op)
+	<-req.done // it was first in line, so in the group just committed
+	return req.err
+}
+
+// maxEnqueueGroup bounds the calls one EnqueueJob transaction serves.
+const maxEnqueueGroup = 256
+
+// enqueueGroup is EnqueueJob's group commit. A call that finds no commit
+// in progress leads: it takes the calls waiting (its own first), writes
+// them in one transaction, answers each, and passes the lead to the first
+// call that arrived meanwhile, which does the same. While a group commits,
+// the next one gathers: no call waits on a timer, a call alone commits at
+// once, and under load each transaction (and, with SyncWrites, each sync)
+// serves many calls. Leading costs a caller at most one group's commit.
+type enqueueGroup struct {
+	mu      sync.Mutex
+	pending []*enqueueReq // waiting, in arrival order
+	leading bool          // a call is committing, or has been told to
+}
+
+// enqueueReq is one EnqueueJob call.
+type enqueueReq struct {
+	w    jobWrite
+	name string        // the job's ResourceError name
+	err  error         // set before done is closed
+	done chan struct{} // closed once err is set
+	lead chan struct{} // receives when the call is to lead the next group
+}
+
+// leadEnqueues commits one group, then hands the lead on.
+func (s *Store) leadEnqueues(op string) {
+	g := &s.enqueues
+	g.mu.Lock()
+	n := min(len(g.pending), maxEnqueueGroup)
+	group := slices.Clone(g.pending[:n])
+	g.pending = g.pending[n:]
+	if len(g.pending) == 0 {
+		g.pending = nil // let the array go
+	}
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		if len(g.pending) > 0 {
+			g.pending[0].lead <- struct{}{}
+		} else {
+			g.leading = false
+		}
+		g.mu.Unlock()
+	}()
+	s.commitEnqueues(op, group)
+}
+
+// commitEnqueues writes a group of new jobs in one transaction and
+// answers each call. A group that cannot be one transaction (too big, a
+// conflict, a failed read) is written job by job.
+func (s *Store) commitEnqueues(op string, group []*enqueueReq) {
+	defer func() {
+		for _, r := range group {
+			s.noteIndex(&r.w)
+			close(r.done)
+		}
+	}()
+	txn := s.db.NewTransaction(true)
+	defer txn.Discard()
+	var err error
+	for _, r := range group {
+		// A job of this group with the same names is found too: the
+		// transaction reads its own writes.
+		if _, err = txn.Get(r.w.key); err == nil {
+			r.err = resourceErr(host.KindConflict, op, ResourceJob, r.name)
+			continue
+		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+			break
+		}
+		if err = r.w.apply(txn, nil); err != nil {
+			break
+		}
+		err = nil
+	}
+	if err == nil {
+		err = txn.Commit()
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, badger.ErrConflict) {
+			for _, r := range group {
+				if r.err == nil {
+					r.err = &host.Error{Kind: host.KindInternal, Op: op, Err: err}
+				}
+			}
+			return
+		}
+	}
+	for _, r := range group {
+		r.err = s.update(op, func(txn *badger.Txn) error {
+			_, err := txn.Get(r.w.key)
+			switch {
+			case err == nil:
+				return resourceErr(host.KindConflict, op, ResourceJob, r.name)
+			case !errors.Is(err, badger.ErrKeyNotFound):
+				return err
+			}
+			return r.w.apply(txn, nil)
+		})
+	}
+}
+
+// GetJob returns a job: KindNotFound (ResourceJob, "svc/fn/invocationId")
+// when there is none, or it has expired.
+func (s *Store) GetJob(svc, fn, id string) (host.Job, error) {
+	const op = "store.GetJob"
+	if err := validJobPath(svc, fn, id); err != nil {
+		return host.Job{}, invalid(op, err)
+	}
+	var j host.Job
+	err := s.view(op, func(txn *badger.Txn) error {
+		var err error
+		j, err = getJob(txn, op, svc, fn, id)
+		return err
+	})
+	return j, err
+}
+
+func getJob(txn *badger.Txn, op, svc, fn, id string) (host.Job, error) {
+	j, ok, err := getJSON[host.Job](txn, jobKey(svc, fn, id))
+	if err == nil && !ok {
+		err = resourceErr(host.KindNotFound, op, ResourceJob, jobName(svc, fn, id))
+	}
+	return j, err
+}
+
+// UpdateJob applies mutate to the stored job and stores the result with
+// the index entries of its new state, in one transaction; it returns the
+// stored job. The job's names are kept whatever mutate does. mutate may run
+// more than once (on a transaction conflict) and must have no other
+// effects; an error from it aborts the update (see mutate errors in the
+// package documentation). A new state that cannot be stored (an unknown
+// Status, Running without a lease) is KindInvalidArgument.
+func (s *Store) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (host.Job, error) {
+	const op = "store.UpdateJob"
+	if err := validJobPath(svc, fn, id); err != nil {
+		return host.Job{}, invalid(op, err)
+	}
+	var (
+		out     host.Job
+		written jobWrite
+	)
+	err := s.update(op, func(txn *badger.Txn) error {
+		j, err := getJob(txn, op, svc, fn, id)
+		if err != nil {
+			return err
+		}
+		old := entriesOf(&j)
+		if mutate != nil {
+			if err := mutate(&j); err != nil {
+				return err
+			}
+		}
+		j.ServiceName, j.FunctionName, j.InvocationID = svc, fn, id
+		w, err := encodeJob(&j, s.jobExpiry())
+		if err != nil {
+			return invalid(op, err)
+		}
+		if err := w.apply(txn, &old); err != nil {
+			return err
+		}
+		out, written = j, w
+		return nil
+	})
+	s.noteIndex(&written)
+	if err != nil {
+		return host.Job{}, err
+	}
+	return out, nil
+}
+
+// ClaimJobs takes up to n queued jobs that are due at now (NotBefore ≤
+// now), those due first first, and applies claim to each: the engine sets
+// Status Running, Attempts, a lease (LeaseUntil) and an event — or, for a
+// finished job whose destination is pending, only the lease. Each job is
+// then stored with the index entries of its new state, in one transaction
+// per batch (per job when a batch conflicts with another claimer or is too
+// big for one transaction), so a job is given to one caller only. It
+// returns the claimed jobs, as stored, which the caller owns; fewer than n
+// (none) when fewer are due, or other callers took them first.
+//
+// claim may run more than once for a job (a batch is redone job by job)
+// and must have no other effects. It should leave the job leased or
+// finished: one still queued and due is returned and stays claimable, and
+// a Running job without a lease is refused (KindInvalidArgument). On an
+// error, the jobs claimed before it are returned with it: they are leased
+// and the caller must run them.
+func (s *Store) ClaimJobs(now time.Time, n int, claim func(*host.Job)) ([]host.Job, error) {
+	const op = "store.ClaimJobs"
+	if claim == nil {
+		return nil, invalid(op, errors.New("claim is nil"))
+	}
+	if n <= 0 {
+		return nil, nil
+	}
+	until := now.UnixMilli()
+	var (
+		out   []host.Job
+		after []byte // scan past the last entry seen: it was taken, by this call or another
+	)
+	for range maxClaimRounds + n/maxClaimBatch {
+		refs, err := s.scanJobIndex(op, &s.queueMark, prefixJobQueue, after, until, min(n-len(out), maxClaimBatch))
+		if err != nil || len(refs) == 0 {
+			return out, err
+		}
+		after = refs[len(refs)-1].key
+		got, err := s.rewriteJobs(op, refs, func(j *host.Job) bool { claim(j); return true })
+		out = append(out, got...)
+		if err != nil || len(out) == n {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// RequeueLeased puts every job whose lease ended before now back in the
+// queue, due at its NotBefore (which has passed): LeaseUntil is cleared,
+// and a Running job becomes Retrying with the event "lease expired: worker
+// presumed dead" (the attempt it was on stays counted). With now zero it
+// requeues every leased job: at start-up, no worker of this process holds
+// one. It returns how many jobs it requeued.
+func (s *Store) RequeueLeased(now time.Time) (int, error) {
+	const op = "store.RequeueLeased"
+	until := int64(math.MaxInt64)
+	at := now
+	if now.IsZero() {
+		at = s.now()
+	} else {
+		until = now.UnixMilli() - 1 // ended before now
+	}
+	atMs := at.UnixMilli()
+	requeue := func(j *host.Job) bool {
+		j.LeaseUntil = 0
+		if j.Status == host.JobRunning {
+			j.Status = host.JobRetrying
+			j.AddEvent(host.JobRetrying, atMs, leaseExpiredMsg)
+		}
+		return true
+	}
+	total := 0
+	var after []byte
+	for {
+		refs, err := s.scanJobIndex(op, &s.leaseMark, prefixJobLease, after, until, requeueBatch)
+		if err != nil || len(refs) == 0 {
+			return total, err
+		}
+		after = refs[len(refs)-1].key
+		got, err := s.rewriteJobs(op, refs, requeue)
+		total += len(got)
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// scanJobIndex returns up to n entries under prefix (queue or lease, with
+// its mark) whose time is at most until, in key order: from the first
+// after the key after, or, when after is nil, from the index's mark, which
+// it then raises to the first entry it found.
+func (s *Store) scanJobIndex(op string, mark *indexMark, prefix string, after []byte, until int64, n int) ([]jobRef, error) {
+	var (
+		refs  []jobRef
+		first = int64(math.MaxInt64) // time of the first entry from the mark on
+	)
+	markMs, gen := mark.get() // before the snapshot: see indexMark
+	err := s.view(op, func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
+		defer it.Close()
+		start := []byte(prefix + msHex(markMs))
+		if after != nil {
+			start = append(bytes.Clone(after), 0) // the least key after it
+		}
+		for it.Seek(start); it.ValidForPrefix([]byte(prefix)) && len(refs) < n; it.Next() {
+			ref, ok := parseJobIndexKey(prefix, it.Item().Key())
+			if !ok {
+				continue // not a key this package writes
+			}
+			first = min(first, ref.ms)
+			if ref.ms > until {
+				break
+			}
+			refs = append(refs, ref)
+		}
+		return nil
+	})
+	if err == nil && after == nil {
+		mark.raise(gen, first)
+	}
+	return refs, err
+}
+
+// rewriteJobs applies f to the jobs behind the index entries refs and
+// stores them with their new entries: all in one transaction, or, when it
+// conflicts or is too big, each in its own. A job whose entry is gone (or
+// no longer its entry: another transaction changed it) is skipped, and so
+// is one for which f returns false. It returns the jobs stored.
+func (s *Store) rewriteJobs(op string, refs []jobRef, f func(*host.Job) bool) ([]host.Job, error) {
+	expires := s.jobExpiry()
+	var (
+		out     []host.Job
+		written []jobWrite
+	)
+	err := s.db.Update(func(txn *badger.Txn) error {
+		out, written = out[:0], written[:0]
+		for _, ref := range refs {
+			j, w, ok, err := s.rewriteJob(txn, op, ref, f, expires)
+			if err != nil {
+				return err
+			}
+			if ok {
+				out, written = append(out, j), append(written, w)
+			}
+		}
+		return nil
+	})
+	for i := range written {
+		s.noteIndex(&written[i])
+	}
+	switch {
+	case err == nil:
+		return out, nil
+	case errors.Is(err, badger.ErrConflict), errors.Is(err, badger.ErrTxnTooBig):
+		// Another claimer took some of these jobs, or they are too big to
+		// move together: one transaction each.
+	case errors.As(err, new(*host.Error)):
+		return nil, err
+	default:
+		return nil, &host.Error{Kind: host.KindInternal, Op: op, Err: err}
+	}
+	out = out[:0]
+	for _, ref := range refs {
+		var (
+			j  host.Job
+			w  jobWrite
+			ok bool
+		)
+		err := s.update(op, func(txn *badger.Txn) error {
+			var err error
+			j, w, ok, err = s.rewriteJob(txn, op, ref, f, expires)
+			return err
+		})
+		s.noteIndex(&w)
+		if err != nil {
+			return out, err
+		}
+		if ok {
+			out = append(out, j)
+		}
+	}
+	return out, nil
+}
+
+// rewriteJob is rewriteJobs for one job in txn.
+func (s *Store) rewriteJob(txn *badger.Txn, op string, ref jobRef, f func(*host.Job) bool, expires uint64) (host.Job, jobWrite, bool, error) {
+	// Reading the record makes a concurrent claim or update of the job,
+	// which writes the record, a conflict; the record says whether ref is
+	// still its entry.
+	item, err := txn.Get(jobKey(ref.svc, ref.fn, ref.id))
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		// Gone with its entry since the scan (expired), or an entry
+		// without its record, which no write of this package leaves but
+		// which must not stop the queue.
+		return host.Job{}, jobWrite{}, false, txn.Delete(ref.key)
+	}
+	if err != nil {
+		return host.Job{}, jobWrite{}, false, err
+	}
+	var j host.Job
+	if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &j) }); err != nil {
+		// Skipped, and left in place for a person to look at.
+		s.log.Error().Err(err).Str("key", string(item.Key())).Msg("job record does not decode; skipped")
+		return host.Job{}, jobWrite{}, false, nil
+	}
+	old := entriesOf(&j)
+	if !bytes.Equal(old.index, ref.key) {
+		// Taken or moved since the scan (or, which no write of this
+		// package does, an entry left behind): not this job's entry.
+		if _, err := txn.Get(ref.key); err == nil {
+			s.log.Error().Str("key", string(ref.key)).Msg("stale job index entry; deleted")
+			return host.Job{}, jobWrite{}, false, txn.Delete(ref.key)
+		}
+		return host.Job{}, jobWrite{}, false, nil
+	}
+	if !f(&j) {
+		return host.Job{}, jobWrite{}, false, nil
+	}
+	j.ServiceName, j.FunctionName, j.InvocationID = ref.svc, ref.fn, ref.id
+	w, err := encodeJob(&j, expires)
+	if err != nil {
+		return host.Job{}, jobWrite{}, false, invalid(op, err)
+	}
+	if err := w.apply(txn, &old); err != nil {
+		return host.Job{}, jobWrite{}, false, err
+	}
+	return j, w, true, nil
+}
+
+// ListJobs returns one page of a function's jobs, as FC's
+// ListStatefulAsyncInvocations does, and the next page's token ("" on the
+// last page). A function without jobs — or that does not exist — gives an
+// empty page.
+//
+// Jobs are sorted by StartedTime (then InvocationID), newest first unless
+// SortOrderByTime is "asc"; StartedTimeBegin (inclusive) and
+// StartedTimeEnd (exclusive) bound it, 0 meaning no bound. Status and
+// InvocationIDPrefix filter. Limit is 20 when 0 and at most 100. Unless
+// IncludePayload, InvocationPayload and Request.Body are left out of the
+// result (not out of the store).
+//
+// A bad Status, SortOrderByTime, bound or prefix, a negative Limit, and a
+// NextToken this method did not return for the same sort order are
+// KindInvalidArgument errors.
+func (s *Store) ListJobs(svc, fn string, o JobListOptions) ([]host.Job, string, error) {
+	const op = "store.ListJobs"
+	if err := host.ValidName(svc); err != nil {
+		return nil, "", invalid(op, fmt.Errorf("service: %w", err))
+	}
+	if err := host.ValidName(fn); err != nil {
+		return nil, "", invalid(op, fmt.Errorf("function: %w", err))
+	}
+	limit, err := pageSize(op, o.Limit)
+	if err != nil {
+		return nil, "", err
+	}
+	if o.Status != "" && !knownJobStatus(o.Status) {
+		return nil, "", invalid(op, fmt.Errorf("status %q is not a job status", o.Status))
+	}
+	var desc bool
+	switch o.SortOrderByTime {
+	case "", "desc":
+		desc = true
+	case "asc":
+	default:
+		return nil, "", invalid(op, fmt.Errorf("sortOrderByTime %s: want asc or desc", quoteID(o.SortOrderByTime)))
+	}
+	if o.StartedTimeBegin < 0 || o.StartedTimeEnd < 0 {
+		return nil, "", invalid(op, fmt.Errorf("startedTime bounds %d, %d: negative", o.StartedTimeBegin, o.StartedTimeEnd))
+	}
+	if p := o.InvocationIDPrefix; p != "" && (len(p) > host.MaxNameLen || !idChars(p)) {
+		return nil, "", invalid(op, fmt.Errorf("invocationIdPrefix %s: an invocation id has at most %d letters, digits, '_' and '-'", quoteID(p), host.MaxNameLen))
+	}
+	var tok string // key suffix "<ms>/<id>" of the page's first job
+	if o.NextToken != "" {
+		var ok bool
+		if tok, ok = parseJobToken(o.NextToken, desc); !ok {
+			return nil, "", invalid(op, errors.New("nextToken is not one this listing returned"))
+		}
+	}
+
+	prefix := jobTimePrefix(svc, fn)
+	lo := prefix + msHex(o.StartedTimeBegin) // the least key in range
+	hi := prefix + "\xff"                    // above every key in range
+	if o.StartedTimeEnd > 0 {
+		hi = prefix + msHex(o.StartedTimeEnd)
+	}
+	start := lo
+	if desc {
+		start = hi
+	}
+	if tok != "" {
+		if t := prefix + tok; desc {
+			start = min(start, t)
+		} else {
+			start = max(start, t)
+		}
+	}
+	var (
+		out  = []host.Job{}
+		next string
+	)
+	err = s.view(op, func(txn *badger.Txn) error {
+		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix), Reverse: desc, PrefetchValues: true, PrefetchSize: limit + 1})
+		defer it.Close()
+		for it.Seek([]byte(start)); it.ValidForPrefix([]byte(prefix)); it.Next() {
+			item := it.Item()
+			k := string(item.Key())
+			if desc && k < lo || !desc && k >= hi {
+				break
+			}
+			ms, id, found := strings.Cut(k[len(prefix):], "/")
+			if !found || !validOrder(ms) || validJobID(id) != nil || !strings.HasPrefix(id, o.InvocationIDPrefix) {
+				continue
+			}
+			if o.Status != "" {
+				var match bool
+				if err := item.Value(func(b []byte) error { match = string(b) == string(o.Status); return nil }); err != nil {
+					return err
+				}
+				if !match {
+					continue
+				}
+			}
+			if len(out) == limit {
+				next = jobToken(desc, k[len(prefix):])
+				return nil
+			}
+			j, ok, err := getJSON[host.Job](txn, jobKey(svc, fn, id))
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue // expired between the two reads
+			}
+			if !o.IncludePayload {
+				j.InvocationPayload, j.Request.Body = "", nil
+			}
+			out = append(out, j)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return out, next, nil
+}
+
+// idChars reports whether s has only the characters of an invocation id.
+func idChars(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// A job page token is the unpadded base64url of "<a|d>/<ms>/<id>": the
+// sort order it is for, then the time-index key suffix of the page's first
+// job.
+func jobToken(desc bool, suffix string) string {
+	o := "a/"
+	if desc {
+		o = "d/"
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(o + suffix))
+}
+
+// parseJobToken returns the key suffix of a token issued for the order
+// desc.
+func parseJobToken(tok string, desc bool) (string, bool) {
+	if len(tok) > base64.RawURLEncoding.EncodedLen(2+16+1+host.MaxNameLen) {
+		return "", false
+	}
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", false
+	}
+	want := "a/"
+	if desc {
+		want = "d/"
+	}
+	suffix, ok := strings.CutPrefix(string(b), want)
+	ms, id, found := strings.Cut(suffix, "/")
+	if !ok || !found || !validOrder(ms) || validJobID(id) != nil {
+		return "", false
+	}
+	return suffix, true
+}
