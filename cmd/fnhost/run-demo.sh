@@ -48,11 +48,13 @@ in service "demo". Try:
   curl $base/env/
   curl -d 'from curl' '$base/cgi/cgi/path?q=1'
   curl -H 'X-Fc-Log-Type: Tail' -i $base/env/
+  curl -i -H 'X-Fc-Invocation-Type: Async' -d 'later' $base/echo/
 
   export FNHOST_DATA=$data FNHOST_ENDPOINT=$endpoint
   $bin ls demo
   $bin invoke demo/echo --data hello
   $bin logs demo/env
+  $bin jobs ls demo/echo
 
 Press Ctrl-C to stop.
 MSG

@@ -3,6 +3,7 @@ package server
 import (
 	"net"
 	"testing"
+	"time"
 
 	"github.com/fnhost/fnhost/host"
 	"github.com/valyala/fasthttp"
@@ -79,4 +80,77 @@ func benchServe(b *testing.B, h fasthttp.RequestHandler, path string) {
 			}
 		}
 	})
+}
+
+// BenchmarkAsync measures asynchronous invocations of hello-c through its
+// trigger, with and without fsync before the 202: accepted/s is the rate of
+// 202 answers to many concurrent clients (each job durably stored first),
+// completed/s the rate at which the jobs then ran to Succeeded, measured
+// from the first submission until the last job finished.
+func BenchmarkAsync(b *testing.B) {
+	for _, sync := range []bool{false, true} {
+		name := "nosync"
+		if sync {
+			name = "sync-writes"
+		}
+		b.Run(name, func(b *testing.B) {
+			ts := startServer(b, func(o *harnessOptions) { o.syncWrites = sync })
+			ts.deploy("s", "hello", "hello-c", host.Function{}, anonymous())
+			ln := fasthttputil.NewInmemoryListener()
+			srv := &fasthttp.Server{Handler: ts.srv.Handler()}
+			go srv.Serve(ln)
+			defer srv.Shutdown()
+			c := &fasthttp.Client{Dial: func(string) (net.Conn, error) { return ln.Dial() }, MaxConnsPerHost: 256}
+			b.SetParallelism(32) // 64 concurrent clients on 2 CPUs
+			b.ReportAllocs()
+			start := time.Now()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				req, res := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+				defer fasthttp.ReleaseRequest(req)
+				defer fasthttp.ReleaseResponse(res)
+				req.SetRequestURI("http://fnhost/2016-08-15/proxy/s/hello/")
+				req.Header.Set("X-Fc-Invocation-Type", "Async")
+				for pb.Next() {
+					if err := c.Do(req, res); err != nil || res.StatusCode() != 202 {
+						b.Errorf("%v %d %s", err, res.StatusCode(), res.Body())
+						return
+					}
+				}
+			})
+			accepted := time.Since(start)
+			b.StopTimer()
+			// Wait for every job to finish.
+			for {
+				n := jobsFinished(b, ts)
+				if n >= b.N {
+					break
+				}
+				if time.Since(start) > 5*time.Minute {
+					b.Fatalf("only %v of %d jobs finished", n, b.N)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+			done := time.Since(start)
+			b.ReportMetric(float64(b.N)/accepted.Seconds(), "accepted/s")
+			b.ReportMetric(float64(b.N)/done.Seconds(), "completed/s")
+		})
+	}
+}
+
+// jobsFinished sums fnhost_async_jobs_finished_total over its labels.
+func jobsFinished(tb testing.TB, ts *testServer) int {
+	mfs, err := ts.reg.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() == "fnhost_async_jobs_finished_total" {
+			for _, m := range mf.GetMetric() {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return int(total)
 }

@@ -64,6 +64,7 @@ type harnessOptions struct {
 	maxInstances int
 	queueWait    time.Duration
 	wrapStore    func(Store) Store
+	syncWrites   bool
 }
 
 func startServer(t testing.TB, opts ...func(*harnessOptions)) *testServer {
@@ -73,7 +74,7 @@ func startServer(t testing.TB, opts ...func(*harnessOptions)) *testServer {
 		f(&o)
 	}
 	ctx := context.Background()
-	st, err := store.Open(t.TempDir(), store.Options{})
+	st, err := store.Open(t.TempDir(), store.Options{SyncWrites: o.syncWrites})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func startServer(t testing.TB, opts ...func(*harnessOptions)) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng, err := jobs.New(jobs.Config{Store: st, Invoker: inv, AccountID: "test-account", PollInterval: 20 * time.Millisecond})
+	eng, err := jobs.New(jobs.Config{Store: st, Invoker: inv, AccountID: "test-account", PollInterval: 20 * time.Millisecond, Registerer: reg})
 	if err != nil {
 		t.Fatal(err)
 	}

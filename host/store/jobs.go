@@ -330,10 +330,6 @@ func retentionOption(d, def time.Duration) (time.Duration, error) {
 // does not follow FC's rule ^[A-Za-z_][A-Za-z0-9_-]{0,127}$, an unknown
 // Status, or a Running job without a lease are KindInvalidArgument. j's
 // slices are read only during the call.
-//
-// Concurrent calls share transactions (see enqueueGroup): Badger syncs its
-// log once per transaction, so with SyncWrites this is what lets many
-// callers share one sync.
 func (s *Store) EnqueueJob(j host.Job) error {
 	const op = "store.EnqueueJob"
 	if err := validJobPath(j.ServiceName, j.FunctionName, j.InvocationID); err != nil {
@@ -343,57 +339,85 @@ func (s *Store) EnqueueJob(j host.Job) error {
 	if err != nil {
 		return invalid(op, err)
 	}
-	req := &enqueueReq{w: w, name: jobName(j.ServiceName, j.FunctionName, j.InvocationID),
-		done: make(chan struct{}), lead: make(chan struct{}, 1)}
-	g := &s.enqueues
+	return s.commitJob(op, func(txn *badger.Txn) (*jobWrite, *oldEntries, error) {
+		_, err := txn.Get(w.key)
+		switch {
+		case err == nil:
+			return nil, nil, resourceErr(host.KindConflict, op, ResourceJob, jobName(j.ServiceName, j.FunctionName, j.InvocationID))
+		case !errors.Is(err, badger.ErrKeyNotFound):
+			return nil, nil, err
+		}
+		return &w, nil, nil
+	})
+}
+
+// maxJobGroup bounds the calls one group transaction serves.
+const maxJobGroup = 256
+
+// jobGroup is the group commit of EnqueueJob and UpdateJob. Badger syncs
+// its log once per transaction (SyncWrites), however many concurrent
+// commits it writes together, so each call in its own transaction would
+// cost a sync each; instead concurrent calls share transactions.
+//
+// A call that finds no commit in progress leads: it takes the calls
+// waiting (its own first), runs them in one transaction, answers each,
+// and passes the lead to the first call that arrived meanwhile, which does
+// the same. While one group commits the next gathers: no call waits on a
+// timer, a call alone commits at once, and leading costs a caller one
+// group's commit. A group that conflicts with another transaction, or is
+// too big for one, is split in two and each half tried again; a single
+// call runs as its own transaction, retried on conflict.
+type jobGroup struct {
+	mu      sync.Mutex
+	pending []*jobCall // waiting, in arrival order
+	leading bool       // a call is committing, or has been told to
+}
+
+// jobCall is one call waiting in the group.
+type jobCall struct {
+	op string
+	// prepare reads what the call needs in txn and returns the write to
+	// make and the entries it replaces, or an error that is the call's
+	// answer (nothing written). It may run more than once.
+	prepare func(txn *badger.Txn) (*jobWrite, *oldEntries, error)
+	w       *jobWrite     // the write made by the last prepare
+	err     error         // the answer, set before done is closed
+	done    chan struct{} // closed once err is set
+	lead    chan struct{} // receives when the call is to lead the next group
+}
+
+// errGroupAborted answers calls of a group whose leader failed before it
+// could (a bug: cannot happen).
+var errGroupAborted = errors.New("group commit aborted")
+
+// commitJob runs prepare and its write in a group transaction and
+// returns the call's answer.
+func (s *Store) commitJob(op string, prepare func(*badger.Txn) (*jobWrite, *oldEntries, error)) error {
+	c := &jobCall{op: op, prepare: prepare, err: errGroupAborted, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	g := &s.jobGroup
 	g.mu.Lock()
-	g.pending = append(g.pending, req)
+	g.pending = append(g.pending, c)
 	if g.leading {
 		g.mu.Unlock()
 		select {
-		case <-req.done:
-			return req.err
-		case <-req.lead: // the previous leader left this call first in line
+		case <-c.done:
+			return c.err
+		case <-c.lead: // the previous leader left this call first in line
 		}
 	} else {
 		g.leading = true
 		g.mu.Unlock()
 	}
-	s.leadEnqueues(op)
-	<-req.done // it was first in line, so in the group just committed
-	return req.err
+	s.leadJobGroup()
+	<-c.done // first in line, so in the group just committed
+	return c.err
 }
 
-// maxEnqueueGroup bounds the calls one EnqueueJob transaction serves.
-const maxEnqueueGroup = 256
-
-// enqueueGroup is EnqueueJob's group commit. A call that finds no commit
-// in progress leads: it takes the calls waiting (its own first), writes
-// them in one transaction, answers each, and passes the lead to the first
-// call that arrived meanwhile, which does the same. While a group commits,
-// the next one gathers: no call waits on a timer, a call alone commits at
-// once, and under load each transaction (and, with SyncWrites, each sync)
-// serves many calls. Leading costs a caller at most one group's commit.
-type enqueueGroup struct {
-	mu      sync.Mutex
-	pending []*enqueueReq // waiting, in arrival order
-	leading bool          // a call is committing, or has been told to
-}
-
-// enqueueReq is one EnqueueJob call.
-type enqueueReq struct {
-	w    jobWrite
-	name string        // the job's ResourceError name
-	err  error         // set before done is closed
-	done chan struct{} // closed once err is set
-	lead chan struct{} // receives when the call is to lead the next group
-}
-
-// leadEnqueues commits one group, then hands the lead on.
-func (s *Store) leadEnqueues(op string) {
-	g := &s.enqueues
+// leadJobGroup commits one group, then hands the lead on.
+func (s *Store) leadJobGroup() {
+	g := &s.jobGroup
 	g.mu.Lock()
-	n := min(len(g.pending), maxEnqueueGroup)
+	n := min(len(g.pending), maxJobGroup)
 	group := slices.Clone(g.pending[:n])
 	g.pending = g.pending[n:]
 	if len(g.pending) == 0 {
@@ -401,6 +425,12 @@ func (s *Store) leadEnqueues(op string) {
 	}
 	g.mu.Unlock()
 	defer func() {
+		for _, c := range group {
+			if c.w != nil {
+				s.noteIndex(c.w)
+			}
+			close(c.done)
+		}
 		g.mu.Lock()
 		if len(g.pending) > 0 {
 			g.pending[0].lead <- struct{}{}
@@ -409,62 +439,77 @@ func (s *Store) leadEnqueues(op string) {
 		}
 		g.mu.Unlock()
 	}()
-	s.commitEnqueues(op, group)
+	s.commitGroup(group)
 }
 
-// commitEnqueues writes a group of new jobs in one transaction and
-// answers each call. A group that cannot be one transaction (too big, a
-// conflict, a failed read) is written job by job.
-func (s *Store) commitEnqueues(op string, group []*enqueueReq) {
-	defer func() {
-		for _, r := range group {
-			s.noteIndex(&r.w)
-			close(r.done)
-		}
-	}()
+// commitGroup runs group in one transaction and sets each call's answer,
+// splitting the group when it conflicts or is too big.
+func (s *Store) commitGroup(group []*jobCall) {
+	if len(group) == 1 {
+		c := group[0]
+		c.err = s.update(c.op, func(txn *badger.Txn) error {
+			w, old, err := c.run(txn)
+			if err != nil {
+				return err
+			}
+			c.w = w
+			return w.apply(txn, old)
+		})
+		return
+	}
 	txn := s.db.NewTransaction(true)
 	defer txn.Discard()
 	var err error
-	for _, r := range group {
-		// A job of this group with the same names is found too: the
-		// transaction reads its own writes.
-		if _, err = txn.Get(r.w.key); err == nil {
-			r.err = resourceErr(host.KindConflict, op, ResourceJob, r.name)
+	for _, c := range group {
+		w, old, perr := c.run(txn)
+		if perr != nil {
+			c.w, c.err = nil, jobErr(c.op, perr)
 			continue
-		} else if !errors.Is(err, badger.ErrKeyNotFound) {
+		}
+		// Another call of the group that reads this job sees this write:
+		// the transaction reads its own writes, so the group acts as its
+		// calls one after another.
+		if err = w.apply(txn, old); err != nil {
 			break
 		}
-		if err = r.w.apply(txn, nil); err != nil {
-			break
-		}
-		err = nil
+		c.w, c.err = w, nil
 	}
 	if err == nil {
-		err = txn.Commit()
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, badger.ErrConflict) {
-			for _, r := range group {
-				if r.err == nil {
-					r.err = &host.Error{Kind: host.KindInternal, Op: op, Err: err}
-				}
-			}
+		if err = txn.Commit(); err == nil {
 			return
 		}
 	}
-	for _, r := range group {
-		r.err = s.update(op, func(txn *badger.Txn) error {
-			_, err := txn.Get(r.w.key)
-			switch {
-			case err == nil:
-				return resourceErr(host.KindConflict, op, ResourceJob, r.name)
-			case !errors.Is(err, badger.ErrKeyNotFound):
-				return err
-			}
-			return r.w.apply(txn, nil)
-		})
+	if errors.Is(err, badger.ErrConflict) || errors.Is(err, badger.ErrTxnTooBig) {
+		h := len(group) / 2
+		s.commitGroup(group[:h])
+		s.commitGroup(group[h:])
+		return
 	}
+	for _, c := range group {
+		if c.err == nil {
+			c.w, c.err = nil, &host.Error{Kind: host.KindInternal, Op: c.op, Err: err}
+		}
+	}
+}
+
+// run is c.prepare, with a panic (from a caller's mutate) turned into the
+// call's error: it runs on another caller's goroutine.
+func (c *jobCall) run(txn *badger.Txn) (w *jobWrite, old *oldEntries, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w, old, err = nil, nil, &host.Error{Kind: host.KindInternal, Op: c.op, Err: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	return c.prepare(txn)
+}
+
+// jobErr maps an error as Store.update does for a transaction that did
+// not conflict.
+func jobErr(op string, err error) error {
+	if errors.As(err, new(*host.Error)) {
+		return err
+	}
+	return &host.Error{Kind: host.KindInternal, Op: op, Err: err}
 }
 
 // GetJob returns a job: KindNotFound (ResourceJob, "svc/fn/invocationId")
@@ -495,41 +540,36 @@ func getJob(txn *badger.Txn, op, svc, fn, id string) (host.Job, error) {
 // the index entries of its new state, in one transaction; it returns the
 // stored job. The job's names are kept whatever mutate does. mutate may run
 // more than once (on a transaction conflict) and must have no other
-// effects; an error from it aborts the update (see mutate errors in the
-// package documentation). A new state that cannot be stored (an unknown
-// Status, Running without a lease) is KindInvalidArgument.
+// effects; it may run on another caller's goroutine (concurrent updates
+// share transactions, as EnqueueJob's do), so it must not call the Store.
+// An error from it aborts the update (see mutate errors in the package
+// documentation). A new state that cannot be stored (an unknown Status,
+// Running without a lease) is KindInvalidArgument.
 func (s *Store) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (host.Job, error) {
 	const op = "store.UpdateJob"
 	if err := validJobPath(svc, fn, id); err != nil {
 		return host.Job{}, invalid(op, err)
 	}
-	var (
-		out     host.Job
-		written jobWrite
-	)
-	err := s.update(op, func(txn *badger.Txn) error {
+	var out host.Job
+	err := s.commitJob(op, func(txn *badger.Txn) (*jobWrite, *oldEntries, error) {
 		j, err := getJob(txn, op, svc, fn, id)
 		if err != nil {
-			return err
+			return nil, nil, err
 		}
 		old := entriesOf(&j)
 		if mutate != nil {
 			if err := mutate(&j); err != nil {
-				return err
+				return nil, nil, err
 			}
 		}
 		j.ServiceName, j.FunctionName, j.InvocationID = svc, fn, id
 		w, err := encodeJob(&j, s.jobExpiry())
 		if err != nil {
-			return invalid(op, err)
+			return nil, nil, invalid(op, err)
 		}
-		if err := w.apply(txn, &old); err != nil {
-			return err
-		}
-		out, written = j, w
-		return nil
+		out = j
+		return &w, &old, nil
 	})
-	s.noteIndex(&written)
 	if err != nil {
 		return host.Job{}, err
 	}

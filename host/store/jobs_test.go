@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -530,4 +532,55 @@ func TestListJobs(t *testing.T) {
 			})
 		}
 	})
+}
+
+// TestJobGroupCommit: concurrent calls share transactions yet act one
+// after another: increments are not lost, one of several identical
+// submissions wins, and a panicking mutate fails only its own call.
+func TestJobGroupCommit(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	enqueue(t, s, job("counter", 0))
+	const workers, each = 16, 50
+	var (
+		wg        sync.WaitGroup
+		conflicts atomic.Int64
+	)
+	for w := range workers {
+		wg.Go(func() {
+			for i := range each {
+				if _, err := s.UpdateJob("demo", "hello", "counter", func(j *host.Job) error {
+					j.AlreadyRetriedTimes++
+					return nil
+				}); err != nil {
+					t.Error(err)
+				}
+				err := s.EnqueueJob(job(fmt.Sprintf("dup%d", i), w))
+				switch host.ErrorKind(err) {
+				case host.KindConflict:
+					conflicts.Add(1)
+				case host.KindInternal:
+					if err != nil {
+						t.Error(err)
+					}
+				default:
+					t.Error(err)
+				}
+				if w == 0 && i%10 == 0 {
+					_, err := s.UpdateJob("demo", "hello", "counter", func(*host.Job) error { panic("boom") })
+					if host.ErrorKind(err) != host.KindInternal || !strings.Contains(err.Error(), "boom") {
+						t.Errorf("panicking mutate: %v", err)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	j, err := s.GetJob("demo", "hello", "counter")
+	mustNil(t, err)
+	if j.AlreadyRetriedTimes != workers*each {
+		t.Fatalf("counter %d, want %d", j.AlreadyRetriedTimes, workers*each)
+	}
+	if got := conflicts.Load(); got != (workers-1)*each {
+		t.Fatalf("%d duplicate submissions refused, want %d", got, (workers-1)*each)
+	}
 }

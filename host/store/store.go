@@ -219,7 +219,7 @@ type Store struct {
 	log          zerolog.Logger
 	// Where the job queue and the leases start: see indexMark.
 	queueMark, leaseMark indexMark
-	enqueues             enqueueGroup // EnqueueJob's group commit
+	jobGroup             jobGroup // group commit of EnqueueJob and UpdateJob
 }
 
 // Open opens (creating if needed) the store in dir. Only one process may
