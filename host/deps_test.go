@@ -51,16 +51,19 @@ func TestDependencyDirection(t *testing.T) {
 	}
 }
 
-// TestDirectImports enforces the package map's rule that runtime, store
-// and server do not import each other: the server reaches metadata through
-// its Store interface (which *store.Store satisfies) and functions through
-// the invoker; the invoker reads metadata through its Source interface.
+// TestDirectImports enforces the package map's rule that runtime, store,
+// server and jobs do not import each other: the server reaches metadata
+// through its Store interface (which *store.Store satisfies), async jobs
+// through its Jobs interface and functions through the invoker; the
+// invoker and the jobs engine read the store through interfaces of their
+// own.
 // The client speaks HTTP only.
 func TestDirectImports(t *testing.T) {
 	const mod = "github.com/fnhost/fnhost/host/"
 	forbidden := map[string][]string{
-		"./server":  {mod + "store", mod + "runtime", mod + "client"},
-		"./invoker": {mod + "store", mod + "server", mod + "client"},
+		"./server":  {mod + "store", mod + "runtime", mod + "client", mod + "jobs"},
+		"./invoker": {mod + "store", mod + "server", mod + "client", mod + "jobs"},
+		"./jobs":    {mod + "store", mod + "server", mod + "client", mod + "runtime"},
 		"./store":   {mod + "runtime", mod + "server", mod + "invoker", mod + "client"},
 		"./runtime": {mod + "store", mod + "server", mod + "invoker", mod + "client"},
 		"./client":  {mod + "store", mod + "server", mod + "invoker", mod + "runtime", "github.com/valyala/", "github.com/dgraph-io/", "github.com/tetratelabs/"},

@@ -524,3 +524,89 @@ func TestIndexMark(t *testing.T) {
 		t.Fatalf("lowered to %d", got)
 	}
 }
+
+// TestJobGroupSplits: groups too big for one transaction, or that
+// conflict with claims, are split until they commit; nothing is lost or
+// applied twice.
+func TestJobGroupSplits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 40 MB")
+	}
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	body := strings.Repeat("x", 128<<10)
+	var wg sync.WaitGroup
+	for w := range 64 {
+		wg.Go(func() {
+			for i := range 2 {
+				j := testJob(fmt.Sprintf("big%02d_%d", w, i))
+				j.Request.Body, j.InvocationPayload = []byte(body), body
+				if err := s.EnqueueJob(j); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if n := countKeys(t, s, prefixJob); n != 128 {
+		t.Fatalf("%d jobs stored, want 128", n)
+	}
+
+	ids := []string{"c0", "c1", "c2", "c3"}
+	for _, id := range ids {
+		if err := s.EnqueueJob(testJob(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := make(chan struct{})
+	var churn sync.WaitGroup
+	churn.Go(func() { // moves the counters between queue and lease
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if _, err := s.RequeueLeased(time.Time{}); err != nil {
+				t.Error(err)
+			}
+			now := time.Now()
+			if _, err := s.ClaimJobs(now, 100, testClaim(now)); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	var updates atomic.Int64
+	for w := range 16 {
+		wg.Go(func() {
+			for i := range 100 {
+				if _, err := s.UpdateJob("svc", "fn", ids[(w+i)%len(ids)], func(j *host.Job) error {
+					j.AlreadyRetriedTimes++
+					return nil
+				}); err != nil {
+					t.Error(err)
+					return
+				}
+				updates.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	close(stop)
+	churn.Wait()
+	total := 0
+	for _, id := range ids {
+		j, err := s.GetJob("svc", "fn", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += j.AlreadyRetriedTimes
+	}
+	if int64(total) != updates.Load() {
+		t.Fatalf("counters sum to %d, %d updates", total, updates.Load())
+	}
+	checkJobIndexes(t, s)
+}
