@@ -121,6 +121,9 @@ func resourceCode(err error, kind host.Kind) string {
 	}
 	switch kind {
 	case host.KindNotFound:
+		if stem == "AsyncConfig" {
+			return "AsyncConfigNotExists" // FC's spelling for this one
+		}
 		return stem + "NotFound"
 	case host.KindConflict:
 		return stem + "AlreadyExists"

@@ -320,12 +320,16 @@ func (s *Store) DeleteFunction(svc, fn string) error {
 		if err != nil {
 			return err
 		}
+		// Its triggers and async config go with it, so a function created
+		// later under the same name starts clean.
 		var keys [][]byte
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(triggerPrefix(svc, fn))})
-		for it.Rewind(); it.Valid(); it.Next() {
-			keys = append(keys, it.Item().KeyCopy(nil))
+		for _, prefix := range []string{triggerPrefix(svc, fn), asyncConfigPrefix(svc, fn)} {
+			it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
+			for it.Rewind(); it.Valid(); it.Next() {
+				keys = append(keys, it.Item().KeyCopy(nil))
+			}
+			it.Close()
 		}
-		it.Close()
 		for _, k := range keys {
 			if err := txn.Delete(k); err != nil {
 				return err

@@ -825,3 +825,34 @@ func BenchmarkHTTPTrigger(b *testing.B) {
 		}
 	})
 }
+
+// TestDeleteFunctionDropsAsyncConfig: a function re-created under the same
+// name does not inherit the deleted one's async config.
+func TestDeleteFunctionDropsAsyncConfig(t *testing.T) {
+	s, err := store.Open(t.TempDir(), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateService(host.Service{ServiceName: "s"}); err != nil {
+		t.Fatal(err)
+	}
+	wasm := []byte("\x00asm\x01\x00\x00\x00")
+	f := host.Function{ServiceName: "s", FunctionName: "f", MemorySize: 64, Timeout: 3}
+	if _, err := s.CreateFunction(f, wasm); err != nil {
+		t.Fatal(err)
+	}
+	two := 2
+	if _, err := s.PutAsyncConfig(host.AsyncConfig{ServiceName: "s", FunctionName: "f", MaxAsyncRetryAttempts: &two}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteFunction("s", "f"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateFunction(f, wasm); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.GetAsyncConfig("s", "f"); host.ErrorKind(err) != host.KindNotFound {
+		t.Fatalf("async config survived the function: %v", err)
+	}
+}
