@@ -54,6 +54,9 @@ const (
 	// KindNotEmpty: the resource still has children (a service with
 	// functions) and cannot be deleted.
 	KindNotEmpty
+	// KindOverloaded: the host as a whole runs as many invocations as it
+	// allows; none came free within the wait bound.
+	KindOverloaded
 )
 
 var kindNames = [...]string{
@@ -73,6 +76,7 @@ var kindNames = [...]string{
 	KindConflict:         "conflict",
 	KindInvalidArgument:  "invalid argument",
 	KindNotEmpty:         "not empty",
+	KindOverloaded:       "overloaded",
 }
 
 func (k Kind) String() string {

@@ -30,7 +30,8 @@ import (
 
 const serveUsage = `usage: fnhost serve [--listen ADDR] [--data DIR] [--log-level LEVEL] [--log-format auto|json|console]
                     [--grace DURATION] [--sync-writes] [--max-instances N] [--max-memory MB]
-                    [--async-workers N] [--job-retention DURATION] [--log-retention DURATION]
+                    [--max-concurrent N] [--max-conns-per-ip N] [--async-workers N]
+                    [--job-retention DURATION] [--log-retention DURATION]
 
 Runs the fnhost server: HTTP triggers at /2016-08-15/proxy/{service}/{function}/,
 the FC 2016-08-15 management API, /healthz and /metrics, with everything kept
@@ -64,6 +65,8 @@ type serveOptions struct {
 	maxInstances int
 	maxMemoryMB  int
 	asyncWorkers int
+	maxRunning   int
+	connsPerIP   int
 	jobRetention time.Duration
 	logRetention time.Duration
 }
@@ -81,6 +84,8 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	fset.BoolVar(&o.syncWrites, "sync-writes", false, "fsync every store commit (survives power loss; slower)")
 	fset.IntVar(&o.maxInstances, "max-instances", 0, "default instance limit per function (0: 2 × CPUs, at least 4)")
 	fset.IntVar(&o.maxMemoryMB, "max-memory", 4096, "largest memorySize a function may set, in MB")
+	fset.IntVar(&o.maxRunning, "max-concurrent", 0, "invocations running at once across all functions (0: 64 × CPUs; over it: 503)")
+	fset.IntVar(&o.connsPerIP, "max-conns-per-ip", 0, "open connections allowed from one client IP (0: no limit)")
 	fset.IntVar(&o.asyncWorkers, "async-workers", 0, "async invocations running at once, host-wide (0: 2 × CPUs, at least 4)")
 	fset.DurationVar(&o.jobRetention, "job-retention", store.DefaultJobRetention, "how long finished async invocations are kept")
 	fset.DurationVar(&o.logRetention, "log-retention", store.DefaultInvocationRetention, "how long invocation logs are kept")
@@ -182,7 +187,7 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer, log zerolog.Lo
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	inv, err := invoker.New(invoker.Config{
 		Runtime: rt, Source: st, Recorder: logs, Registerer: reg,
-		Logger: log.With().Str("component", "invoker").Logger(), MaxInstances: o.maxInstances,
+		Logger: log.With().Str("component", "invoker").Logger(), MaxInstances: o.maxInstances, MaxConcurrent: o.maxRunning,
 	})
 	if err != nil {
 		return err
@@ -218,9 +223,10 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer, log zerolog.Lo
 			}
 			return "", false
 		},
-		AccountID: creds.AccountID,
-		Logger:    log,
-		Gatherer:  reg,
+		AccountID:     creds.AccountID,
+		MaxConnsPerIP: o.connsPerIP,
+		Logger:        log,
+		Gatherer:      reg,
 	})
 	if err != nil {
 		return err

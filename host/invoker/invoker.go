@@ -22,6 +22,8 @@ import (
 	"sync"
 	"time"
 
+	goruntime "runtime"
+
 	"github.com/fnhost/fnhost/host"
 	"github.com/fnhost/fnhost/host/runtime"
 	"github.com/prometheus/client_golang/prometheus"
@@ -61,12 +63,24 @@ type Config struct {
 	// MaxQueueWait bounds the wait for a free instance before a call is
 	// refused (429). Zero means runtime's default.
 	MaxQueueWait time.Duration
+	// MaxConcurrent caps invocations running at once across all functions,
+	// so the memory of live instances stays bounded under any load; a call
+	// over it waits up to MaxQueueWait, then fails with KindOverloaded
+	// (503). Zero means DefaultMaxConcurrent; negative means no cap.
+	MaxConcurrent int
 }
+
+// DefaultMaxConcurrent is the host-wide invocation cap: 64 per CPU. With
+// the default 128 MB functions that bounds guest memory in flight at a few
+// GB per CPU, and no 2-core machine runs more than a few hundred wasm
+// calls usefully at once.
+var DefaultMaxConcurrent = 64 * goruntime.GOMAXPROCS(0)
 
 // Invoker is safe for concurrent use.
 type Invoker struct {
-	cfg Config
-	met *metrics
+	cfg   Config
+	met   *metrics
+	slots chan struct{} // host-wide cap; nil when uncapped
 
 	mu      sync.RWMutex
 	entries map[string]map[string]*Entry // service → function → entry
@@ -108,6 +122,15 @@ func New(cfg Config) (*Invoker, error) {
 		entries: map[string]map[string]*Entry{},
 		gen:     map[string]uint64{},
 		loads:   map[string]*load{},
+	}
+	switch {
+	case cfg.MaxConcurrent == 0:
+		iv.slots = make(chan struct{}, DefaultMaxConcurrent)
+	case cfg.MaxConcurrent > 0:
+		iv.slots = make(chan struct{}, cfg.MaxConcurrent)
+	}
+	if iv.cfg.MaxQueueWait == 0 {
+		iv.cfg.MaxQueueWait = runtime.DefaultMaxQueueWait
 	}
 	iv.met = newMetrics(iv)
 	if cfg.Registerer != nil {
@@ -322,7 +345,15 @@ func (iv *Invoker) each(f func(e *Entry)) {
 // borrowed until it returns, res is reset and filled.
 func (iv *Invoker) Invoke(ctx context.Context, e *Entry, req *host.Request, res *host.Response) error {
 	start := time.Now()
-	err := e.fn.Invoke(ctx, req, res)
+	var err error
+	if err = iv.acquire(ctx); err == nil {
+		err = e.fn.Invoke(ctx, req, res)
+		if iv.slots != nil {
+			<-iv.slots
+		}
+	} else {
+		res.Reset()
+	}
 	e.m.observe(err, res)
 	if iv.cfg.Recorder != nil && (err != nil || len(res.Log) > 0) {
 		inv := host.Invocation{
@@ -345,6 +376,37 @@ func (iv *Invoker) Invoke(ctx context.Context, e *Entry, req *host.Request, res 
 	}
 	return err
 }
+
+var errOverloaded = &host.Error{Kind: host.KindOverloaded, Op: "invoker.Invoke",
+	Err: errors.New("the host is running as many invocations as it allows; try again shortly")}
+
+// acquire takes a host-wide slot, waiting at most MaxQueueWait.
+func (iv *Invoker) acquire(ctx context.Context) error {
+	if iv.slots == nil {
+		return nil
+	}
+	select {
+	case iv.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if iv.cfg.MaxQueueWait < 0 {
+		return errOverloaded
+	}
+	t := time.NewTimer(iv.cfg.MaxQueueWait)
+	defer t.Stop()
+	select {
+	case iv.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errOverloaded
+	case <-ctx.Done():
+		return &host.Error{Kind: host.KindCanceled, Op: "invoker.Invoke", Err: ctx.Err()}
+	}
+}
+
+// Running returns how many invocations hold a host-wide slot.
+func (iv *Invoker) Running() int { return len(iv.slots) }
 
 func qualifier(q string) string {
 	if q == "" {

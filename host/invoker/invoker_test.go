@@ -335,3 +335,38 @@ func TestFunctionConfig(t *testing.T) {
 		t.Fatalf("function's own limit ignored: %d", c.MaxInstances)
 	}
 }
+
+// TestHostWideCap: with a host-wide cap of one, a second concurrent call to
+// another function waits its bound, then fails with KindOverloaded.
+func TestHostWideCap(t *testing.T) {
+	src := newSource()
+	src.put(t, "s", "loop", "loop", true)
+	src.put(t, "s", "hello", "hello-c", true)
+	ctx := context.Background()
+	rt, err := runtime.New(ctx, runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	iv, err := New(Config{Runtime: rt, Source: src, MaxConcurrent: 1, MaxQueueWait: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iv.Close(ctx)
+	loop, _ := iv.Lookup(ctx, "s", "loop")
+	hello, _ := iv.Lookup(ctx, "s", "hello")
+	done := make(chan error, 1)
+	go func() { _, err := invoke(t, iv, loop); done <- err }()
+	for iv.Running() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := invoke(t, iv, hello); host.ErrorKind(err) != host.KindOverloaded {
+		t.Fatalf("second call: %v, want overloaded", err)
+	}
+	if err := <-done; host.ErrorKind(err) != host.KindTimeout {
+		t.Fatalf("first call: %v", err)
+	}
+	if res, err := invoke(t, iv, hello); err != nil || string(res.Body) != "hello world" {
+		t.Fatalf("after the slot came free: %v", err)
+	}
+}

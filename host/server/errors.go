@@ -57,6 +57,7 @@ var kindStatus = [...]struct {
 	host.KindConflict:         {http.StatusConflict, errTypeCommon, ""},
 	host.KindInvalidArgument:  {http.StatusBadRequest, errTypeCommon, CodeInvalidArgument},
 	host.KindNotEmpty:         {http.StatusConflict, errTypeCommon, ""},
+	host.KindOverloaded:       {http.StatusServiceUnavailable, errTypeCommon, CodeServiceUnavailable},
 }
 
 // resourceTyped is implemented by the store's resource errors
@@ -147,6 +148,11 @@ func (s *Server) writeErrorBody(ctx *fasthttp.RequestCtx, status int, errType, c
 	r := &ctx.Response
 	r.ResetBody()
 	r.SetStatusCode(status)
+	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
+		// Throttling and overload clear within about a second (the wait
+		// bound of a full pool); say so, as clients back off on it.
+		r.Header.Set("Retry-After", "1")
+	}
 	r.Header.SetContentType("application/json")
 	if withType {
 		r.Header.Set("X-Fc-Error-Type", errType)

@@ -140,7 +140,10 @@ type Config struct {
 	// AccountID is reported in ARNs and accepted in X-Fc-Account-Id.
 	AccountID string
 	Limits    Limits
-	Logger    zerolog.Logger
+	// MaxConnsPerIP limits open connections from one client address
+	// (fasthttp's limit); zero means none.
+	MaxConnsPerIP int
+	Logger        zerolog.Logger
 	// Gatherer serves /metrics. Nil serves the default registry.
 	Gatherer prometheus.Gatherer
 	// Now is the clock for signatures and timestamps. Nil means time.Now.
@@ -195,6 +198,7 @@ func New(cfg Config) (*Server, error) {
 		ReadTimeout:                  60 * time.Second,
 		WriteTimeout:                 60 * time.Second,
 		IdleTimeout:                  90 * time.Second,
+		MaxConnsPerIP:                cfg.MaxConnsPerIP,
 		DisablePreParseMultipartForm: true,
 		NoDefaultContentType:         true,
 		CloseOnShutdown:              true,

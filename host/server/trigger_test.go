@@ -245,7 +245,8 @@ func TestTriggerTooManyInstances(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	res, body := ts.get("GET", "/2016-08-15/proxy/s/loop/", nil)
-	if code, _ := fcError(t, body); res.StatusCode != 429 || code != "ResourceExhausted" || res.Header.Get("X-Fc-Error-Type") != "FcCommonError" {
+	if code, _ := fcError(t, body); res.StatusCode != 429 || code != "ResourceExhausted" || res.Header.Get("X-Fc-Error-Type") != "FcCommonError" ||
+		res.Header.Get("Retry-After") != "1" {
 		t.Fatalf("second call: %d %s", res.StatusCode, body)
 	}
 	wg.Wait()
