@@ -74,6 +74,7 @@ func init() {
 		logsCommand,
 		jobsCommand,
 		asyncConfigCommand,
+		benchCommand,
 		{name: "version", summary: "print the version"},
 		{name: "help", args: "[command]", summary: "show help for fnhost or a command"},
 	}
