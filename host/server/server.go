@@ -20,10 +20,12 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"runtime/debug"
 	"strings"
 	"sync/atomic"
@@ -148,6 +150,13 @@ type Config struct {
 	Gatherer prometheus.Gatherer
 	// Now is the clock for signatures and timestamps. Nil means time.Now.
 	Now func() time.Time
+	// TrustedProxies are the proxies whose X-Forwarded-For header is
+	// believed: a request from one of them is from the right-most address
+	// of that header that is not itself a trusted proxy. Nil (the
+	// default) trusts no proxy: the client is the connection's peer. The
+	// client address is what trigger ipAllow/ipDeny lists check and what
+	// the function sees as its client IP.
+	TrustedProxies []netip.Prefix
 }
 
 // Server is an fnhost HTTP server. Create it with New, run it with Serve,
@@ -160,6 +169,7 @@ type Server struct {
 	metrics  fasthttp.RequestHandler
 	ready    atomic.Bool
 	panics   prometheus.Counter
+	trig     triggerAuth // trigger protections (trigger_auth.go)
 }
 
 // New returns a Server. It does not listen yet.
@@ -231,6 +241,17 @@ const apiPrefix = "/2016-08-15"
 // handler parses the rest.
 func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 	defer s.recoverPanic(ctx)
+	if isSmuggling(ctx.Request.Header.RawHeaders()) {
+		// Transfer-Encoding: chunked together with Content-Length is how
+		// requests are smuggled past a proxy that believes the other
+		// header. HTTP lets chunked win; refusing is safer for a server
+		// that may sit behind any proxy.
+		setRequestID(ctx, host.NewRequestID())
+		s.writeErrorBody(ctx, 400, errTypeCommon, CodeInvalidArgument,
+			"a request may not carry both Transfer-Encoding: chunked and Content-Length", true)
+		ctx.SetConnectionClose()
+		return
+	}
 	path := ctx.Path()
 	switch {
 	case hasPrefix(path, apiPrefix+"/proxy/"):
@@ -246,6 +267,33 @@ func (s *Server) handle(ctx *fasthttp.RequestCtx) {
 		s.writeErrorBody(ctx, 404, errTypeCommon, CodePathNotSupported,
 			"unknown path; the API lives under /2016-08-15/ (triggers at /2016-08-15/proxy/{service}/{function}/)", false)
 	}
+}
+
+// isSmuggling reports whether a raw header block has both a
+// Transfer-Encoding and a Content-Length field. fasthttp resolves the pair
+// (chunked wins) and rewrites both before the handler runs, so only the raw
+// block shows it. One pass over the field names; no allocation.
+func isSmuggling(raw []byte) bool {
+	var te, cl bool
+	for len(raw) > 0 {
+		line := raw
+		if i := bytes.IndexByte(raw, '\n'); i >= 0 {
+			line, raw = raw[:i], raw[i+1:]
+		} else {
+			raw = nil
+		}
+		i := bytes.IndexByte(line, ':')
+		if i < 0 {
+			continue
+		}
+		switch name := bytes.TrimSpace(line[:i]); {
+		case host.EqualFoldASCII(name, "transfer-encoding"):
+			te = true
+		case host.EqualFoldASCII(name, "content-length"):
+			cl = true
+		}
+	}
+	return te && cl
 }
 
 func hasPrefix(b []byte, prefix string) bool {
