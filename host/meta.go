@@ -1,6 +1,7 @@
 package host
 
 import (
+	"encoding/json"
 	"errors"
 	"strconv"
 	"time"
@@ -30,10 +31,13 @@ const RuntimeWasm = "wasm"
 // TriggerTypeHTTP is the only Trigger.TriggerType fnhost serves.
 const TriggerTypeHTTP = "http"
 
-// HTTP trigger auth types (HTTPTriggerConfig.AuthType).
+// HTTP trigger auth types (HTTPTriggerConfig.AuthType). AuthJWT and
+// AuthBasic are fnhost extensions configured by HTTPTriggerConfig.AuthConfig.
 const (
 	AuthFunction  = "function"  // FC signature required (FC's default)
 	AuthAnonymous = "anonymous" // no check
+	AuthJWT       = "jwt"       // a JSON Web Token (FC 3.0's name)
+	AuthBasic     = "basic"     // HTTP basic authentication
 )
 
 // Service groups functions, as in FC.
@@ -74,10 +78,101 @@ type Function struct {
 }
 
 // HTTPTriggerConfig is the triggerConfig of an HTTP trigger.
+//
+// AuthType, Methods and DisableURLInternet are FC 2.0's. The other fields
+// are fnhost extensions with FC-3.0-like names, omitted from the JSON when
+// unset so that FC clients see FC's record; host/server's package doc
+// describes them, host/auth checks them.
 type HTTPTriggerConfig struct {
-	AuthType           string   `json:"authType"` // AuthFunction or AuthAnonymous
+	AuthType           string   `json:"authType"` // AuthFunction, AuthAnonymous, AuthJWT or AuthBasic
 	Methods            []string `json:"methods"`  // HEAD GET POST PUT DELETE PATCH OPTIONS
 	DisableURLInternet bool     `json:"disableURLInternet"`
+
+	// AuthConfig configures AuthJWT and AuthBasic; it is nil for the
+	// other auth types.
+	AuthConfig *TriggerAuthConfig `json:"authConfig,omitempty"`
+	// IPAllow, when not empty, admits only clients whose address is in one
+	// of its entries ("10.0.0.0/8", "2001:db8::/32", "127.0.0.1"). IPDeny
+	// refuses clients in one of its entries, and wins over IPAllow.
+	IPAllow []string `json:"ipAllow,omitempty"`
+	IPDeny  []string `json:"ipDeny,omitempty"`
+	// CORSConfig, when set, makes the host answer CORS preflight requests
+	// and add CORS headers to the function's responses.
+	CORSConfig *CORSConfig `json:"corsConfig,omitempty"`
+}
+
+// KnownAuthType reports whether c.AuthType is one fnhost serves. The empty
+// string is not known (the store defaults it to AuthFunction first).
+func (c *HTTPTriggerConfig) KnownAuthType() bool {
+	switch c.AuthType {
+	case AuthFunction, AuthAnonymous, AuthJWT, AuthBasic:
+		return true
+	}
+	return false
+}
+
+// TriggerAuthConfig is HTTPTriggerConfig.AuthConfig. The JWT fields apply
+// to AuthJWT, Users to AuthBasic.
+type TriggerAuthConfig struct {
+	// JWKS is an inline JSON Web Key Set ({"keys": [...]}) with the RS256
+	// and ES256 verification keys; JWKSURL names one to fetch instead
+	// (http or https). At most one of them is set.
+	JWKS    json.RawMessage `json:"jwks,omitempty"`
+	JWKSURL string          `json:"jwksUrl,omitempty"`
+	// Secret is the HS256 key, base64 (standard alphabet), 32 bytes or more.
+	Secret string `json:"secret,omitempty"`
+	// Algorithms are the accepted "alg" values: HS256, RS256, ES256. Empty
+	// means those the configured keys can verify.
+	Algorithms []string `json:"algorithms,omitempty"`
+	// Issuer and Audience, when set, must match the iss claim and be one
+	// of the aud claim's values.
+	Issuer   string `json:"issuer,omitempty"`
+	Audience string `json:"audience,omitempty"`
+	// Leeway is the clock skew, in seconds, allowed on exp, nbf and iat.
+	// Nil means 60.
+	Leeway *int `json:"leeway,omitempty"`
+	// TokenLookup lists where the token is looked for, in order:
+	// "header:<name>" (a "Bearer " prefix is removed), "query:<name>",
+	// "cookie:<name>". Empty means ["header:Authorization"].
+	TokenLookup []string `json:"tokenLookup,omitempty"`
+	// ClaimPassBy passes claims to the function as request headers.
+	ClaimPassBy []ClaimPassBy `json:"claimPassBy,omitempty"`
+
+	// Users are the accounts of AuthBasic.
+	Users []BasicUser `json:"users,omitempty"`
+}
+
+// ClaimPassBy passes the JWT claim Claim to the function in the request
+// header Header.
+type ClaimPassBy struct {
+	Claim  string `json:"claim"`
+	Header string `json:"header"`
+}
+
+// BasicUser is an AuthBasic account. PasswordHash is "sha256:" followed by
+// the lower-case hex SHA-256 of the password.
+type BasicUser struct {
+	Name         string `json:"name"`
+	PasswordHash string `json:"passwordHash"`
+}
+
+// CORSConfig is HTTPTriggerConfig.CORSConfig, FC 3.0's corsConfig.
+type CORSConfig struct {
+	// AllowOrigins are origins ("https://app.example.com") or "*".
+	AllowOrigins []string `json:"allowOrigins"`
+	// AllowMethods answer preflights; empty means the trigger's methods.
+	AllowMethods []string `json:"allowMethods,omitempty"`
+	// AllowHeaders are the request headers a preflight may ask for ("*":
+	// any).
+	AllowHeaders []string `json:"allowHeaders,omitempty"`
+	// ExposeHeaders are the response headers scripts may read.
+	ExposeHeaders []string `json:"exposeHeaders,omitempty"`
+	// AllowCredentials lets browsers send cookies and credentials; no
+	// list may then contain "*".
+	AllowCredentials bool `json:"allowCredentials,omitempty"`
+	// MaxAge is how long, in seconds, browsers may cache a preflight
+	// answer (0 to 86400; 0 sends no Access-Control-Max-Age).
+	MaxAge int `json:"maxAge,omitempty"`
 }
 
 // Trigger routes requests to a function. Only HTTP triggers exist.

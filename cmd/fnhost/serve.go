@@ -11,6 +11,7 @@ import (
 	"io"
 	"io/fs"
 	"net"
+	"net/netip"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -30,7 +31,8 @@ import (
 
 const serveUsage = `usage: fnhost serve [--listen ADDR] [--data DIR] [--log-level LEVEL] [--log-format auto|json|console]
                     [--grace DURATION] [--sync-writes] [--max-instances N] [--max-memory MB]
-                    [--max-concurrent N] [--max-conns-per-ip N] [--async-workers N]
+                    [--max-concurrent N] [--max-conns-per-ip N] [--trusted-proxies CIDRS]
+                    [--async-workers N]
                     [--job-retention DURATION] [--log-retention DURATION]
 
 Runs the fnhost server: HTTP triggers at /2016-08-15/proxy/{service}/{function}/,
@@ -67,6 +69,7 @@ type serveOptions struct {
 	asyncWorkers int
 	maxRunning   int
 	connsPerIP   int
+	trusted      string
 	jobRetention time.Duration
 	logRetention time.Duration
 }
@@ -86,6 +89,7 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	fset.IntVar(&o.maxMemoryMB, "max-memory", 4096, "largest memorySize a function may set, in MB")
 	fset.IntVar(&o.maxRunning, "max-concurrent", 0, "invocations running at once across all functions (0: 64 × CPUs; over it: 503)")
 	fset.IntVar(&o.connsPerIP, "max-conns-per-ip", 0, "open connections allowed from one client IP (0: no limit)")
+	fset.StringVar(&o.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (IP lists on triggers)")
 	fset.IntVar(&o.asyncWorkers, "async-workers", 0, "async invocations running at once, host-wide (0: 2 × CPUs, at least 4)")
 	fset.DurationVar(&o.jobRetention, "job-retention", store.DefaultJobRetention, "how long finished async invocations are kept")
 	fset.DurationVar(&o.logRetention, "log-retention", store.DefaultInvocationRetention, "how long invocation logs are kept")
@@ -101,6 +105,10 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	}
 	if o.data == "" {
 		fmt.Fprintln(stderr, "fnhost serve: no data directory: pass --data or set "+envData)
+		return exitUsage
+	}
+	if _, err := parsePrefixes(o.trusted); err != nil {
+		fmt.Fprintln(stderr, "fnhost serve: --trusted-proxies:", err)
 		return exitUsage
 	}
 	log, err := newLogger(stderr, o.logLevel, o.logFormat)
@@ -223,10 +231,11 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer, log zerolog.Lo
 			}
 			return "", false
 		},
-		AccountID:     creds.AccountID,
-		MaxConnsPerIP: o.connsPerIP,
-		Logger:        log,
-		Gatherer:      reg,
+		AccountID:      creds.AccountID,
+		MaxConnsPerIP:  o.connsPerIP,
+		TrustedProxies: mustPrefixes(o.trusted),
+		Logger:         log,
+		Gatherer:       reg,
 	})
 	if err != nil {
 		return err
@@ -318,4 +327,35 @@ func newCredentials() (credentials, error) {
 		AccessKeyID:     "FNHOST" + strings.ToUpper(hex.EncodeToString(id[:])),
 		AccessKeySecret: base64.RawURLEncoding.EncodeToString(secret[:]),
 	}, nil
+}
+
+// parsePrefixes parses a comma-separated list of CIDRs or addresses.
+func parsePrefixes(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !strings.Contains(f, "/") {
+			a, err := netip.ParseAddr(f)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, netip.PrefixFrom(a, a.BitLen()))
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p.Masked())
+	}
+	return out, nil
+}
+
+// mustPrefixes is parsePrefixes for a list already checked.
+func mustPrefixes(list string) []netip.Prefix {
+	p, _ := parsePrefixes(list)
+	return p
 }

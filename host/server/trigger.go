@@ -48,7 +48,9 @@ func putCall(c *call) {
 
 // serveTrigger answers /2016-08-15/proxy/{service}[.{qualifier}]/{function}/{path…};
 // rest is the part after "/proxy/". The checks run in FC's order: route,
-// trigger, internet URL, method, signature, limits.
+// trigger, internet URL, method, signature, limits; fnhost's extensions
+// slot in as route, trigger, internet URL, CORS preflight, IP lists,
+// method, authentication (signature, JWT, basic or none), limits.
 func (s *Server) serveTrigger(ctx *fasthttp.RequestCtx, rest []byte) {
 	id := host.NewRequestIDAt(ctx.Time())
 	setRequestID(ctx, id)
@@ -80,16 +82,34 @@ func (s *Server) serveTrigger(ctx *fasthttp.RequestCtx, rest []byte) {
 			"access denied due to function internet URL is disable", true)
 		return
 	}
+	var pol *triggerPolicy // fnhost's extensions (trigger_auth.go)
+	if hasPolicy(tc) {
+		if pol, err = s.policy(e); err != nil {
+			s.writeError(ctx, err, true)
+			return
+		}
+		if pol.cors != nil {
+			if isPreflight(ctx) { // before IP lists, method and auth
+				s.servePreflight(ctx, pol.cors)
+				return
+			}
+			defer addCORS(ctx, pol.cors) // on every answer from here on
+		}
+		if pol.ip != nil {
+			if err := s.checkIP(ctx, pol.ip); err != nil {
+				s.writeError(ctx, err, true)
+				return
+			}
+		}
+	}
 	if !methodAllowed(tc.Methods, ctx.Method()) {
 		s.writeErrorBody(ctx, 403, errTypeCommon, CodeMethodNotAllowed,
 			"method "+string(ctx.Method())+" is not allowed by the function's HTTP trigger (allowed: "+joinMethods(tc.Methods)+")", true)
 		return
 	}
-	if tc.AuthType != host.AuthAnonymous { // FC's default is function auth
-		if err := s.verifyTrigger(ctx); err != nil {
-			s.writeError(ctx, err, true)
-			return
-		}
+	if err := s.authenticate(ctx, tc, pol); err != nil { // FC's default is function auth
+		s.writeError(ctx, err, true)
+		return
 	}
 	if n := len(ctx.URI().PathOriginal()) + len(ctx.URI().QueryString()); n > s.cfg.Limits.MaxURLBytes {
 		s.writeErrorBody(ctx, 400, errTypeCommon, CodeInvalidArgument,
@@ -205,7 +225,11 @@ func (s *Server) fillRequest(ctx *fasthttp.RequestCtx, c *call, id string, path 
 	r.Path = path
 	r.RawQuery = ctx.URI().QueryString()
 	r.Body = ctx.Request.Body()
-	r.ClientIP = appendIP(c.ip[:0], ctx.RemoteAddr())
+	if ip := s.clientAddr(ctx); ip.IsValid() { // behind trusted proxies: X-Forwarded-For's
+		r.ClientIP = ip.AppendTo(c.ip[:0])
+	} else {
+		r.ClientIP = appendIP(c.ip[:0], ctx.RemoteAddr())
+	}
 	hdrs := c.hdrs[:0]
 	size := 0
 	for k, v := range ctx.Request.Header.All() {

@@ -597,8 +597,8 @@ func validateTrigger(t *host.Trigger) error {
 	if c.AuthType == "" {
 		c.AuthType = host.AuthFunction
 	}
-	if c.AuthType != host.AuthFunction && c.AuthType != host.AuthAnonymous {
-		return fmt.Errorf("authType %q: want %q or %q", c.AuthType, host.AuthFunction, host.AuthAnonymous)
+	if !c.KnownAuthType() {
+		return fmt.Errorf("authType %q: want %q, %q, %q or %q", c.AuthType, host.AuthFunction, host.AuthAnonymous, host.AuthJWT, host.AuthBasic)
 	}
 	for _, m := range c.Methods {
 		if !slices.Contains(httpMethods, m) {

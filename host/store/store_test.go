@@ -291,7 +291,7 @@ func TestTriggers(t *testing.T) {
 		}, host.KindInvalidArgument, 0},
 		{"create bad auth", func() error {
 			_, err := s.CreateTrigger(host.Trigger{ServiceName: "demo", FunctionName: "hello", TriggerName: "t",
-				TriggerConfig: host.HTTPTriggerConfig{AuthType: "jwt"}})
+				TriggerConfig: host.HTTPTriggerConfig{AuthType: "oauth"}})
 			return err
 		}, host.KindInvalidArgument, 0},
 		{"create bad method", func() error {
