@@ -188,16 +188,17 @@ func destAttempts(ev []host.JobEvent) int {
 }
 
 // deliver makes one delivery attempt of a finished job's destination.
-func (e *Engine) deliver(j *host.Job) {
+func (e *Engine) deliver(t *task) {
+	j := &t.j
 	attempt := destAttempts(j.Events) + 1
 	ac, err := e.cfg.Store.GetAsyncConfig(j.ServiceName, j.FunctionName)
 	if err != nil && host.ErrorKind(err) != host.KindNotFound {
-		e.afterDelivery(j, attempt, destination{}, fmt.Errorf("reading the async config: %w", err))
+		e.afterDelivery(t, attempt, destination{}, fmt.Errorf("reading the async config: %w", err))
 		return
 	}
 	target := destinationFor(ac, j.Status) // ac is zero on KindNotFound
 	if target == "" {
-		e.settleDelivery(j, host.DestinationNone, 0, "destination no longer configured; nothing delivered")
+		e.settleDelivery(t, host.DestinationNone, 0, "destination no longer configured; nothing delivered")
 		return
 	}
 	d, err := parseDestination(target)
@@ -209,35 +210,39 @@ func (e *Engine) deliver(j *host.Job) {
 			err = e.submitTo(j, d, body)
 		}
 		if err != nil && e.ctx.Err() != nil {
+			e.drop(t)
 			return // shutting down: the job stays leased and is delivered after the next Start
 		}
 	}
-	e.afterDelivery(j, attempt, d, err)
+	e.afterDelivery(t, attempt, d, err)
 }
 
-func (e *Engine) afterDelivery(j *host.Job, attempt int, d destination, err error) {
+func (e *Engine) afterDelivery(t *task, attempt int, d destination, err error) {
+	j := &t.j
 	prefix := destPrefix + strconv.Itoa(attempt) + ": "
 	switch {
 	case err == nil:
 		e.met.deliveries.WithLabelValues("delivered").Inc()
-		e.settleDelivery(j, host.DestinationSucceeded, 0, prefix+"delivered to "+d.String())
+		e.settleDelivery(t, host.DestinationSucceeded, 0, prefix+"delivered to "+d.String())
 	case errors.Is(err, errUnsupported) || attempt >= e.t.destAttempts:
 		e.met.deliveries.WithLabelValues("failed").Inc()
 		e.log.Warn().Err(err).Str("service", j.ServiceName).Str("function", j.FunctionName).
 			Str("invocation_id", j.InvocationID).Int("attempts", attempt).Msg("async: destination not delivered; giving up")
-		e.settleDelivery(j, host.DestinationFailed, 0, prefix+err.Error()+"; giving up")
+		e.settleDelivery(t, host.DestinationFailed, 0, prefix+err.Error()+"; giving up")
 	default:
 		e.met.deliveries.WithLabelValues("retry").Inc()
 		delay := backoff(e.t.destBase, e.t.destCap, attempt)
-		e.settleDelivery(j, host.DestinationPending, e.cfg.Now().Add(delay).UnixMilli(),
+		e.settleDelivery(t, host.DestinationPending, e.cfg.Now().Add(delay).UnixMilli(),
 			prefix+err.Error()+"; next attempt in "+delay.Round(time.Millisecond).String())
 	}
 }
 
-// settleDelivery records a delivery attempt, if j's lease still holds.
-func (e *Engine) settleDelivery(j *host.Job, status string, notBefore int64, detail string) {
+// settleDelivery hands a delivery attempt's record to the committer,
+// which stores it if t's lease still holds.
+func (e *Engine) settleDelivery(t *task, status string, notBefore int64, detail string) {
+	j := &t.j
 	ms := e.cfg.Now().UnixMilli()
-	out, err := e.cfg.Store.UpdateJob(j.ServiceName, j.FunctionName, j.InvocationID, func(cur *host.Job) error {
+	e.commit(t, func(cur *host.Job) error {
 		if !holds(cur, j) {
 			return errLeaseLost
 		}
@@ -248,14 +253,15 @@ func (e *Engine) settleDelivery(j *host.Job, status string, notBefore int64, det
 		}
 		cur.AddEvent(cur.Status, ms, detail)
 		return nil
+	}, func(out *host.Job, err error) {
+		if err != nil {
+			e.storeFailed(j, err)
+			return
+		}
+		if out.DestinationStatus == host.DestinationPending {
+			e.noteDue(out.NotBefore, "")
+		}
 	})
-	if err != nil {
-		e.storeFailed(j, err)
-		return
-	}
-	if out.DestinationStatus == host.DestinationPending {
-		e.noteDue(out.NotBefore)
-	}
 }
 
 // post sends the envelope to an HTTP destination; a 2xx answer delivers.

@@ -2,14 +2,19 @@
 // X-Fc-Invocation-Type: Async with stateful invocations (fc-compat.md §8).
 // The server hands every accepted async request to Engine.Submit, which
 // stores it as a host.Job before returning (the server answers 202 only
-// then); a dispatcher claims due jobs from the Store and workers run them
-// through the invoker, the same invoke path as synchronous calls.
+// then); a dispatcher claims due jobs from the Store in batches, workers
+// run them through the invoker, the same invoke path as synchronous calls,
+// and a committer stores their outcomes in batches.
 //
 // # Delivery: at least once
 //
-// Every state change goes through the Store before its effect is reported,
-// and a running job is leased (LeaseUntil = now + its timeout +
-// Config.LeaseMargin). A job whose worker died — a crash, or a recovered
+// Every state change goes through the Store before its effect is reported
+// (metrics, logs, destinations, the job's next step), and a claimed job is
+// leased (LeaseUntil = claim time + its timeout + Config.LeaseMargin; a
+// worker that starts the attempt with less than its timeout + half the
+// margin left first extends the lease). An attempt's outcome is stored
+// after the attempt returns, by the committer; until then the job is
+// still leased in the store, so a crash in between runs it again. A job whose worker died — a crash, or a recovered
 // panic — goes back to the queue: at Start (Store.RequeueLeased with a zero
 // time requeues every lease the previous process held) or when its lease
 // expires (a reaper calls RequeueLeased(now) every few seconds). So a job
@@ -41,27 +46,42 @@
 //     counted from the job's trailing "throttled: …" Retrying events.
 //
 // An attempt that did not run the function (expired, invalid, throttled,
-// deferred) also drops its "attempt N" event, so a job's history lists
-// only attempts that ran.
+// stopped or given back before it started) also drops its "attempt N"
+// event, so a job's history lists only attempts that ran.
 //
 // # Per-function async cap
 //
 // Async attempts of one function run at most max(1, MaxInstances/2) at a
-// time (MaxInstances is the function pool's effective limit), so
-// synchronous traffic always keeps at least half of a function's instances
-// (a function with MaxInstances 1 shares its one instance). A worker that
-// claims a job of a function at its cap puts it back at once — status as
-// before the claim, Attempts given back, its "attempt N" event dropped,
-// NotBefore = now + 20–100 ms of jitter — and takes the next job. This
-// costs two store writes per deferral while a function's backlog waits;
-// it never blocks a worker that could run another function's job.
+// time (MaxInstances is the function pool's effective limit, learnt at its
+// first attempt; 1 until then), so synchronous traffic always keeps at
+// least half of a function's instances (a function with MaxInstances 1
+// shares its one instance). The dispatcher claims no more attempts of a
+// function than its cap plus a read-ahead — as many as its recent attempts
+// (a moving average of their durations) say it runs in 20 ms, at most 256;
+// one more cap's worth while it has no history — so a fast function's
+// next attempts are claimed while the current ones run, one claim
+// transaction for many. Claimed attempts wait in memory, oldest first,
+// for a slot of their function; a worker takes the oldest waiting attempt
+// of a function below its cap, functions taking turns, and never waits for
+// one function while another's attempt could run.
+//
+// Jobs over that limit stay in the queue, not written: the store's claim
+// asks about each due job's function before it reads the job and passes
+// over the ones refused (at most 4096 per claim). A refused job that would
+// wait more than a second by its function's pace (a slow function's
+// backlog) is moved instead to when its function should have room (its
+// NotBefore; no event), one write, so that it does not hold up the jobs
+// of other functions queued behind it. A function with jobs refused wakes
+// the dispatcher when half its limit is free; meanwhile its submissions
+// do not.
 //
 // # Stop
 //
 // Engine.Stop ends an Enqueued or Retrying job at once (Stopped). A Running
 // job gets StopRequested: its attempt is not interrupted; when it ends the
 // job becomes Stopped (its Result kept), with no further retries and no
-// destination.
+// destination. A claimed job still waiting for a slot does not start: it
+// becomes Stopped, its attempt given back.
 //
 // # Destinations
 //
@@ -91,11 +111,24 @@
 // # Concurrency
 //
 // Config.Workers bounds the attempts and deliveries running at once,
-// host-wide. The dispatcher claims no more jobs than there are free
-// workers; it wakes on Submit and at the earliest NotBefore it scheduled
-// (a retry, a deferral, a delay). Jobs it did not schedule — requeued at
-// Start or by the reaper, or a later due time it did not keep — are found
-// within PollInterval.
+// host-wide: that many worker goroutines take claimed jobs. At most 1024
+// claimed jobs are in hand at once (waiting, running, or waiting for their
+// outcome's commit), at most 256 claimed per ClaimJobs call. A worker
+// hands the outcome to the committer and takes the next job as soon as
+// the attempt returns (its function's slot is free at once); the
+// committer stores all the outcomes queued meanwhile with one
+// Store.UpdateJobs, which the store commits in as few transactions as it
+// can — with SyncWrites, one sync for hundreds of jobs, shared with the
+// submissions committing then.
+//
+// The dispatcher wakes on Submit (unless the job's function has no room),
+// when room frees up, and at the earliest NotBefore it scheduled (a retry,
+// a delay). Jobs it did not schedule — requeued at Start or by the reaper,
+// or a later due time it did not keep — are found within PollInterval.
+//
+// Close stops claiming, lets the running attempts and deliveries finish
+// and record their outcomes, and gives the claimed jobs that did not
+// start back to the queue as they were (status, Attempts, events).
 //
 // One Engine per Store: Start takes back every lease in the store.
 //

@@ -30,12 +30,22 @@ type Store interface {
 	// copies. A job is queued when LeaseUntil == 0 and (Status Enqueued or
 	// Retrying, or finished with DestinationStatus ==
 	// host.DestinationPending); any job with LeaseUntil > 0 is leased.
-	// claim is called synchronously, before ClaimJobs returns.
-	ClaimJobs(now time.Time, n int, claim func(*host.Job)) ([]host.Job, error)
+	// accept (nil: all) is asked first about each due job's function, in
+	// queue order. Unless it answers claim, the claim goes on past the job
+	// (a store may bound how far), which stays queued: unwritten, or, when
+	// postpone is after now, moved to NotBefore = postpone. accept and
+	// claim are called synchronously, before ClaimJobs returns.
+	ClaimJobs(now time.Time, n int, accept func(svc, fn string) (claim bool, postpone int64), claim func(*host.Job)) ([]host.Job, error)
 	// UpdateJob applies mutate to the stored job and stores the result;
 	// an error from mutate aborts the update and is returned as is.
 	// KindNotFound when there is no such job.
 	UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (host.Job, error)
+	// UpdateJobs is UpdateJob for many jobs, each all or nothing, in as
+	// few commits as the store can: mutate(i, cur) updates the job named
+	// by names[i] (ServiceName, FunctionName, InvocationID; no other
+	// field is read). It returns each job as stored, or its error. mutate
+	// is never called for two jobs at once.
+	UpdateJobs(names []host.Job, mutate func(i int, cur *host.Job) error) ([]host.Job, []error)
 	// GetJob returns a job; KindNotFound when there is none.
 	GetJob(svc, fn, id string) (host.Job, error)
 	// ListJobs returns a page of a function's jobs and the next page's
@@ -56,7 +66,9 @@ type Config struct {
 	Store   Store
 	Invoker *invoker.Invoker
 	// Workers bounds the async attempts and destination deliveries
-	// running at once, host-wide. Default max(4, 2×GOMAXPROCS).
+	// running at once, host-wide. Default max(4, 2×GOMAXPROCS). Each
+	// function also runs at most half its instances' worth of attempts
+	// at once (see the package documentation).
 	Workers int
 	// LeaseMargin is added to a job's timeout for its lease. Default 30 s.
 	LeaseMargin time.Duration
@@ -85,7 +97,6 @@ type timing struct {
 	throttleBase, throttleCap time.Duration // throttling and host faults
 	destBase, destCap         time.Duration // destination deliveries
 	destAttempts              int
-	deferMin, deferMax        time.Duration // put-back of a job over its function's async cap
 	reap                      time.Duration // RequeueLeased(now) period
 }
 
@@ -94,8 +105,7 @@ var defaultTiming = timing{
 	throttleBase: 500 * time.Millisecond, throttleCap: 8 * time.Second,
 	destBase: time.Second, destCap: time.Minute,
 	destAttempts: 8,
-	deferMin:     20 * time.Millisecond, deferMax: 100 * time.Millisecond,
-	reap: 5 * time.Second,
+	reap:         5 * time.Second,
 }
 
 // hooks let tests act at fixed points of a worker.
@@ -111,17 +121,31 @@ type Engine struct {
 	t     timing
 	hooks hooks
 
-	sem     chan struct{} // one token per running worker
-	wake    chan struct{} // capacity 1: "look for due jobs now"
-	quit    chan struct{} // closed by Close
-	ctx     context.Context
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup // dispatcher, reaper and workers
-	nextDue atomic.Int64   // earliest NotBefore (Unix ms) the engine scheduled; 0: none
+	wake      chan struct{} // capacity 1: "look for due jobs now"
+	quit      chan struct{} // closed by Close
+	committed chan struct{} // closed when the committer is done
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup // dispatcher, reaper and workers
+	nextDue   atomic.Int64   // earliest NotBefore (Unix ms) the engine scheduled; 0: none
+	busy      atomic.Int64   // workers running a task
 
-	mu     sync.Mutex
-	state  int            // stateNew, stateStarted, stateClosed
-	active map[string]int // running async attempts by "svc/fn"
+	mu    sync.Mutex
+	state int // stateNew, stateStarted, stateClosed
+	// Claimed jobs (see dispatch.go): by job key until their outcome is
+	// handed to the committer; attempts in line by function; deliveries.
+	claimed     map[string]*task
+	fns         map[string]*fnState // by "svc/fn"
+	runq        []*fnState          // functions with attempts waiting for a slot
+	rr          int                 // where take looks in runq first
+	deliveries  []*task
+	outstanding int        // claimed jobs whose outcome is not stored yet
+	capWait     bool       // the dispatcher waits for outstanding to drop
+	closing     bool       // workers take no more tasks
+	workCond    *sync.Cond // on mu: a task is ready, or closing
+	commits     []commitReq
+	commitStop  bool       // Close gave back the last task: the committer ends when done
+	commitCond  *sync.Cond // on mu: commits queued, or commitStop
 
 	responses sync.Pool // *host.Response
 }
@@ -161,16 +185,19 @@ func New(cfg Config) (*Engine, error) {
 		cfg.Now = time.Now
 	}
 	e := &Engine{
-		cfg:    cfg,
-		log:    cfg.Logger,
-		t:      defaultTiming,
-		sem:    make(chan struct{}, cfg.Workers),
-		wake:   make(chan struct{}, 1),
-		quit:   make(chan struct{}),
-		active: map[string]int{},
+		cfg:       cfg,
+		log:       cfg.Logger,
+		t:         defaultTiming,
+		wake:      make(chan struct{}, 1),
+		quit:      make(chan struct{}),
+		committed: make(chan struct{}),
+		claimed:   map[string]*task{},
+		fns:       map[string]*fnState{},
 	}
+	e.workCond = sync.NewCond(&e.mu)
+	e.commitCond = sync.NewCond(&e.mu)
 	e.ctx, e.cancel = context.WithCancel(context.Background())
-	e.met = newMetrics(func() float64 { return float64(len(e.sem)) })
+	e.met = newMetrics(func() float64 { return float64(e.busy.Load()) })
 	if cfg.Registerer != nil {
 		if err := e.met.register(cfg.Registerer); err != nil {
 			return nil, fmt.Errorf("jobs: register metrics: %w", err)
@@ -180,7 +207,8 @@ func New(cfg Config) (*Engine, error) {
 }
 
 // Start requeues every job a previous process left leased (it did not
-// finish them), then starts the dispatcher and the workers.
+// finish them), then starts the dispatcher, the workers and the
+// committer.
 func (e *Engine) Start() error {
 	e.mu.Lock()
 	if e.state != stateNew {
@@ -199,16 +227,21 @@ func (e *Engine) Start() error {
 	if n > 0 {
 		e.log.Info().Int("jobs", n).Msg("async jobs left running by the previous process requeued")
 	}
-	e.wg.Add(2)
+	e.wg.Add(2 + e.cfg.Workers)
 	go e.dispatch()
 	go e.reap()
+	for range e.cfg.Workers {
+		go e.worker()
+	}
+	go e.committer()
 	return nil
 }
 
 // Close stops claiming jobs and waits, until ctx is done, for the running
-// attempts and deliveries to finish and record their results. When ctx
-// ends first, Close cancels what still waits (for an instance, for an HTTP
-// destination) and returns ctx's error; jobs still leased then are
+// attempts and deliveries to finish and record their results; claimed
+// attempts that have not started go back to the queue as they were. When
+// ctx ends first, Close cancels what still waits (for an instance, for an
+// HTTP destination) and returns ctx's error; jobs still leased then are
 // requeued at the next Start.
 func (e *Engine) Close(ctx context.Context) error {
 	e.mu.Lock()
@@ -216,12 +249,34 @@ func (e *Engine) Close(ctx context.Context) error {
 		e.mu.Unlock()
 		return nil
 	}
+	started := e.state == stateStarted
 	e.state = stateClosed
+	e.closing = true
+	e.workCond.Broadcast()
 	e.mu.Unlock()
 	close(e.quit)
 	done := make(chan struct{})
 	go func() {
-		e.wg.Wait()
+		e.wg.Wait() // dispatcher, reaper, workers: nothing claims or runs any more
+		if started {
+			e.mu.Lock()
+			var waiting []*task
+			for _, fs := range e.runq {
+				waiting = append(waiting, fs.ready...)
+				fs.ready, fs.listed = nil, false
+			}
+			waiting = append(waiting, e.deliveries...)
+			e.runq, e.deliveries = nil, nil
+			e.mu.Unlock()
+			for _, t := range waiting {
+				e.giveBack(t)
+			}
+			e.mu.Lock()
+			e.commitStop = true
+			e.commitCond.Signal()
+			e.mu.Unlock()
+			<-e.committed
+		}
 		close(done)
 	}()
 	select {
@@ -305,7 +360,7 @@ func (e *Engine) Submit(j host.Job) (host.Job, error) {
 		return host.Job{}, err
 	}
 	e.met.accepted.Inc()
-	e.noteDue(j.NotBefore)
+	e.noteDue(j.NotBefore, j.ServiceName+"/"+j.FunctionName)
 	return j, nil
 }
 
@@ -356,8 +411,16 @@ func (e *Engine) Stop(svc, fn, id string) (host.Job, error) {
 	if err != nil {
 		return host.Job{}, err
 	}
-	if j.Status == host.JobStopped {
+	switch {
+	case j.Status == host.JobStopped:
 		e.met.finished.WithLabelValues(string(host.JobStopped)).Inc()
+	case j.StopRequested:
+		// Claimed by this engine and not started yet: it will not start.
+		e.mu.Lock()
+		if t := e.claimed[jobKey(svc, fn, id)]; t != nil {
+			t.stop = true
+		}
+		e.mu.Unlock()
 	}
 	return j, nil
 }

@@ -288,14 +288,43 @@ func TestThrottledRetriesDoNotCount(t *testing.T) {
 	}
 }
 
+// countStore counts the claims and updates of jobs.
+type countStore struct {
+	*memStore
+	claims, updates atomic.Int64
+}
+
+func (c *countStore) ClaimJobs(now time.Time, n int, accept func(svc, fn string) (bool, int64), claim func(*host.Job)) ([]host.Job, error) {
+	got, err := c.memStore.ClaimJobs(now, n, accept, claim)
+	c.claims.Add(int64(len(got)))
+	return got, err
+}
+
+func (c *countStore) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (host.Job, error) {
+	c.updates.Add(1)
+	return c.memStore.UpdateJob(svc, fn, id, mutate)
+}
+
+func (c *countStore) UpdateJobs(names []host.Job, mutate func(i int, cur *host.Job) error) ([]host.Job, []error) {
+	c.updates.Add(int64(len(names)))
+	return c.memStore.UpdateJobs(names, mutate)
+}
+
 // TestAsyncCapLeavesSyncSlots: async attempts of a function with 4
 // instances run 2 at a time, so a synchronous call still finds an
-// instance while async work is queued.
+// instance while async work is queued; jobs over the cap wait in the
+// queue, unwritten (one claim and one update each).
 func TestAsyncCapLeavesSyncSlots(t *testing.T) {
 	en := newEnv(t)
 	en.src.put(t, "s", "slow", "loop", 1, 4)
 	en.st.putAsyncConfig("s", "slow", host.AsyncConfig{MaxAsyncRetryAttempts: intp(0)})
-	e := en.start(nil)
+	cs := &countStore{memStore: en.st}
+	// A long margin: jobs that waited for a slot need no longer lease.
+	e := en.engine(cs, func(c *Config) { c.LeaseMargin = 30 * time.Second })
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	en.e = e
 	entry, err := en.iv.Lookup(context.Background(), "s", "slow")
 	if err != nil {
 		t.Fatal(err)
@@ -306,7 +335,10 @@ func TestAsyncCapLeavesSyncSlots(t *testing.T) {
 	wg.Go(func() {
 		for {
 			e.mu.Lock()
-			n := int32(e.active["s/slow"])
+			var n int32
+			if fs := e.fns["s/slow"]; fs != nil {
+				n = int32(fs.running)
+			}
 			e.mu.Unlock()
 			if n > maxActive.Load() {
 				maxActive.Store(n)
@@ -341,8 +373,8 @@ func TestAsyncCapLeavesSyncSlots(t *testing.T) {
 	if m := maxActive.Load(); m != 2 {
 		t.Fatalf("max concurrent async attempts %d, want 2", m)
 	}
-	if d := testutil.ToFloat64(e.met.retries.WithLabelValues("deferred")); d == 0 {
-		t.Fatal("no deferral counted")
+	if c, u := cs.claims.Load(), cs.updates.Load(); c != 5 || u != 5 {
+		t.Fatalf("%d claims and %d updates of 5 jobs, want 5 and 5", c, u)
 	}
 }
 
@@ -548,5 +580,129 @@ func TestBackoff(t *testing.T) {
 	}
 	if d := backoff(500*time.Millisecond, 8*time.Second, 6); d > 8*time.Second || d < 6*time.Second {
 		t.Fatalf("throttle 6: %v", d)
+	}
+}
+
+// waitingJob starts a job of a function with one async slot (MaxInstances
+// 1) that runs for a second, and a second job, which the engine claims
+// and keeps waiting for the slot. It returns both, the second as claimed.
+func waitingJob(t *testing.T, en *env) (running, waiting host.Job) {
+	t.Helper()
+	en.src.put(t, "s", "one", "loop", 1, 1)
+	en.st.putAsyncConfig("s", "one", host.AsyncConfig{MaxAsyncRetryAttempts: intp(0)})
+	running = en.submit("s", "one", "", nil)
+	en.wait(running, "running", func(j host.Job) bool { return j.Status == host.JobRunning })
+	waiting = en.submit("s", "one", "", nil)
+	waiting = en.wait(waiting, "claimed", func(j host.Job) bool { return j.Status == host.JobRunning })
+	return running, waiting
+}
+
+// TestStopWaiting: a job claimed but still waiting for a slot of its
+// function is stopped before it starts.
+func TestStopWaiting(t *testing.T) {
+	en := newEnv(t)
+	e := en.start(nil)
+	running, waiting := waitingJob(t, en)
+	if st, err := e.Stop("s", "one", waiting.InvocationID); err != nil || !st.StopRequested {
+		t.Fatalf("%v\n%s", err, dump(st))
+	}
+	got := en.waitDone(waiting)
+	if got.Status != host.JobStopped || got.Attempts != 0 || got.Result != nil {
+		t.Fatalf("\n%s", dump(got))
+	}
+	if last := got.Events[len(got.Events)-1]; last.EventDetail != "stopped by request; attempt 1 not run" {
+		t.Fatalf("\n%s", dump(got))
+	}
+	if got := en.waitDone(running); got.Attempts != 1 || got.Result == nil {
+		t.Fatalf("\n%s", dump(got))
+	}
+}
+
+// TestCloseGivesBackWaiting: Close lets the running attempt finish and
+// puts the claimed job still waiting for a slot back as it was.
+func TestCloseGivesBackWaiting(t *testing.T) {
+	en := newEnv(t)
+	e := en.start(nil)
+	running, waiting := waitingJob(t, en)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := e.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := en.st.GetJob("s", "one", waiting.InvocationID)
+	if got.Status != host.JobEnqueued || got.Attempts != 0 || got.LeaseUntil != 0 || statuses(got) != "Enqueued" {
+		t.Fatalf("given back:\n%s", dump(got))
+	}
+	got, _ = en.st.GetJob("s", "one", running.InvocationID)
+	if got.Status != host.JobFailed || got.Attempts != 1 || got.LeaseUntil != 0 {
+		t.Fatalf("ran:\n%s", dump(got))
+	}
+	// The next process runs it.
+	en.start(nil)
+	if got := en.waitDone(waiting); got.Attempts == 0 {
+		t.Fatalf("\n%s", dump(got))
+	}
+}
+
+// TestSlowBacklogPostponed: a slow function's backlog, beyond what it can
+// run soon, is moved back in the queue, out of the way of another
+// function's jobs, and runs later, each job once.
+func TestSlowBacklogPostponed(t *testing.T) {
+	en := newEnv(t)
+	en.src.put(t, "s", "slow", "loop", 1, 4) // 2 async slots, 1 s an attempt
+	en.src.put(t, "s", "hello", "hello-c", 2, 0)
+	en.st.putAsyncConfig("s", "slow", host.AsyncConfig{MaxAsyncRetryAttempts: intp(0)})
+	e := en.start(func(c *Config) { c.LeaseMargin = 30 * time.Second })
+	en.waitDone(en.submit("s", "slow", "", nil)) // its pace is known: 1 s
+	var slow []host.Job
+	for range 6 {
+		slow = append(slow, en.submit("s", "slow", "", nil))
+	}
+	start := time.Now()
+	quick := en.waitDone(en.submit("s", "hello", "", nil))
+	if quick.Status != host.JobSucceeded || time.Since(start) > 800*time.Millisecond {
+		t.Fatalf("hello waited %v behind the slow backlog\n%s", time.Since(start), dump(quick))
+	}
+	postponed := 0
+	for _, j := range slow {
+		if cur, _ := e.Get("s", "slow", j.InvocationID); cur.NotBefore > j.NotBefore+500 {
+			postponed++
+		}
+	}
+	if postponed == 0 {
+		t.Fatal("no slow job postponed")
+	}
+	for _, j := range slow {
+		if got := en.waitDone(j); got.Attempts != 1 || statuses(got) != "Enqueued Running Failed" {
+			t.Fatalf("\n%s", dump(got))
+		}
+	}
+}
+
+// TestClaimLimits: how many attempts of a function the engine claims, and
+// when a refused one is postponed.
+func TestClaimLimits(t *testing.T) {
+	fs := &fnState{cap: 2}
+	if n := fs.limit(); n != 4 { // pace unknown: one more round
+		t.Fatalf("limit %d", n)
+	}
+	if p := fs.postpone(1000); p != 0 {
+		t.Fatalf("postponed %d with no pace known", p)
+	}
+	fs.avg = 100 * time.Microsecond
+	if n := fs.limit(); n != 2+maxReadahead {
+		t.Fatalf("fast: limit %d", n)
+	}
+	fs.skipped = 100
+	if p := fs.postpone(1000); p != 0 {
+		t.Fatalf("fast: postponed to %d", p)
+	}
+	fs.avg = 2 * time.Second
+	if n := fs.limit(); n != 2 {
+		t.Fatalf("slow: limit %d", n)
+	}
+	fs.running, fs.skipped = 2, 1 // 3 ahead, 2 at a time: 3 s
+	if p := fs.postpone(1000); p < 1000+3000 || p > 1000+3750 {
+		t.Fatalf("slow: postponed to %d", p)
 	}
 }

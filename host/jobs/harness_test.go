@@ -117,8 +117,7 @@ var fastTiming = timing{
 	throttleBase: 10 * time.Millisecond, throttleCap: 40 * time.Millisecond,
 	destBase: 10 * time.Millisecond, destCap: 40 * time.Millisecond,
 	destAttempts: 8,
-	deferMin:     2 * time.Millisecond, deferMax: 10 * time.Millisecond,
-	reap: 20 * time.Millisecond,
+	reap:         20 * time.Millisecond,
 }
 
 // syncBuffer collects the engines' logs; a failed test prints them.

@@ -65,7 +65,7 @@ func (s *memStore) EnqueueJob(j host.Job) error {
 	return nil
 }
 
-func (s *memStore) ClaimJobs(now time.Time, n int, claim func(*host.Job)) ([]host.Job, error) {
+func (s *memStore) ClaimJobs(now time.Time, n int, accept func(svc, fn string) (bool, int64), claim func(*host.Job)) ([]host.Job, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ms := now.UnixMilli()
@@ -86,7 +86,20 @@ func (s *memStore) ClaimJobs(now time.Time, n int, claim func(*host.Job)) ([]hos
 		return due[a] < due[b]
 	})
 	var out []host.Job
-	for _, k := range due[:min(n, len(due))] {
+	for _, k := range due {
+		if len(out) == n {
+			break
+		}
+		if j := s.jobs[k]; accept != nil {
+			if ok, postpone := accept(j.ServiceName, j.FunctionName); !ok {
+				if postpone > ms {
+					j = cloneJob(j)
+					j.NotBefore = postpone
+					s.jobs[k] = j
+				}
+				continue
+			}
+		}
 		c := cloneJob(s.jobs[k])
 		claim(&c)
 		if c.LeaseUntil == 0 {
@@ -112,6 +125,15 @@ func (s *memStore) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (
 	}
 	s.jobs[k] = cloneJob(c)
 	return c, nil
+}
+
+func (s *memStore) UpdateJobs(names []host.Job, mutate func(i int, cur *host.Job) error) ([]host.Job, []error) {
+	out := make([]host.Job, len(names))
+	errs := make([]error, len(names))
+	for i, n := range names {
+		out[i], errs[i] = s.UpdateJob(n.ServiceName, n.FunctionName, n.InvocationID, func(cur *host.Job) error { return mutate(i, cur) })
+	}
+	return out, errs
 }
 
 func (s *memStore) GetJob(svc, fn, id string) (host.Job, error) {
@@ -230,11 +252,11 @@ func (c *crashStore) EnqueueJob(j host.Job) error {
 	return c.s.EnqueueJob(j)
 }
 
-func (c *crashStore) ClaimJobs(now time.Time, n int, claim func(*host.Job)) ([]host.Job, error) {
+func (c *crashStore) ClaimJobs(now time.Time, n int, accept func(svc, fn string) (bool, int64), claim func(*host.Job)) ([]host.Job, error) {
 	if c.dead.Load() {
 		return nil, errDead
 	}
-	return c.s.ClaimJobs(now, n, claim)
+	return c.s.ClaimJobs(now, n, accept, claim)
 }
 
 func (c *crashStore) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (host.Job, error) {
@@ -242,6 +264,17 @@ func (c *crashStore) UpdateJob(svc, fn, id string, mutate func(*host.Job) error)
 		return host.Job{}, errDead
 	}
 	return c.s.UpdateJob(svc, fn, id, mutate)
+}
+
+func (c *crashStore) UpdateJobs(names []host.Job, mutate func(i int, cur *host.Job) error) ([]host.Job, []error) {
+	if c.dead.Load() {
+		errs := make([]error, len(names))
+		for i := range errs {
+			errs[i] = errDead
+		}
+		return make([]host.Job, len(names)), errs
+	}
+	return c.s.UpdateJobs(names, mutate)
 }
 
 func (c *crashStore) GetJob(svc, fn, id string) (host.Job, error) {

@@ -8,7 +8,7 @@ import "github.com/prometheus/client_golang/prometheus"
 type metrics struct {
 	accepted   prometheus.Counter
 	started    prometheus.Counter
-	retries    *prometheus.CounterVec // reason: failure, throttled, deferred
+	retries    *prometheus.CounterVec // reason: failure, throttled
 	finished   *prometheus.CounterVec // status
 	deliveries *prometheus.CounterVec // outcome: delivered, retry, failed
 	panics     prometheus.Counter
@@ -27,7 +27,7 @@ func newMetrics(busy func() float64) *metrics {
 		}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fnhost_async_requeues_total",
-			Help: "Async jobs put back in the queue, by reason: failure (a counted retry), throttled (not counted), deferred (the function was at its async cap).",
+			Help: "Async jobs put back in the queue, by reason: failure (a counted retry), throttled (not counted).",
 		}, []string{"reason"}),
 		finished: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "fnhost_async_jobs_finished_total",

@@ -14,77 +14,206 @@ import (
 	"github.com/fnhost/fnhost/host/invoker"
 )
 
-// work runs one claimed job: an attempt, or the delivery of a finished
-// job's destination. It holds a worker token until it returns. A panic is
-// recovered and logged; the job keeps its lease and returns to the queue
-// when the lease expires.
-func (e *Engine) work(j host.Job, prev host.JobStatus) {
+// worker runs tasks until the engine closes.
+func (e *Engine) worker() {
 	defer e.wg.Done()
-	defer func() { <-e.sem }()
+	for {
+		t := e.take()
+		if t == nil {
+			return
+		}
+		e.busy.Add(1)
+		e.work(t)
+		e.busy.Add(-1)
+	}
+}
+
+// take returns the next task: a delivery, or else the oldest waiting
+// attempt of a function below its async cap, functions taking turns. It
+// waits for one; nil once the engine closes (waiting attempts are then
+// given back by Close).
+func (e *Engine) take() *task {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	for {
+		if e.closing {
+			return nil
+		}
+		if len(e.deliveries) > 0 {
+			t := e.deliveries[0]
+			e.deliveries[0] = nil
+			e.deliveries = e.deliveries[1:]
+			return t
+		}
+		for i := range e.runq {
+			k := (e.rr + i) % len(e.runq)
+			fs := e.runq[k]
+			if fs.running >= fs.cap {
+				continue
+			}
+			t := fs.ready[0]
+			fs.ready[0] = nil
+			fs.ready = fs.ready[1:]
+			fs.running++
+			t.holding = true
+			e.rr = k + 1
+			if len(fs.ready) == 0 {
+				fs.listed = false
+				e.runq = append(e.runq[:k], e.runq[k+1:]...)
+				e.rr = k
+			}
+			if t.stop {
+				t.j.StopRequested = true
+			}
+			return t
+		}
+		e.workCond.Wait()
+	}
+}
+
+// work runs one task: an attempt, or the delivery of a finished job's
+// destination. A panic is recovered and logged; the job keeps its lease
+// and returns to the queue when the lease expires.
+func (e *Engine) work(t *task) {
 	defer func() {
 		if r := recover(); r != nil {
 			e.met.panics.Inc()
-			e.log.Error().Str("service", j.ServiceName).Str("function", j.FunctionName).
-				Str("invocation_id", j.InvocationID).Interface("panic", r).Bytes("stack", debug.Stack()).
+			e.log.Error().Str("service", t.j.ServiceName).Str("function", t.j.FunctionName).
+				Str("invocation_id", t.j.InvocationID).Interface("panic", r).Bytes("stack", debug.Stack()).
 				Msg("async: worker panicked; the job returns to the queue when its lease expires")
+			e.endRun(t, 0)
+			e.drop(t)
 		}
 	}()
-	if j.Status.Finished() {
-		e.deliver(&j)
+	if t.fn == nil {
+		e.deliver(t)
 		return
 	}
-	e.run(&j, prev)
+	e.run(t)
+}
+
+// endRun gives back t's slot of its function, if it holds one, counting
+// an attempt that took d (0: none ran).
+func (e *Engine) endRun(t *task, d time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !t.holding {
+		return
+	}
+	t.holding = false
+	fs := t.fn
+	fs.running--
+	if d > 0 {
+		if fs.avg == 0 {
+			fs.avg = d
+		} else {
+			fs.avg += (d - fs.avg) / 8
+		}
+	}
+	e.workCond.Signal()
+	e.roomFreed(fs)
+}
+
+// drop forgets a task whose outcome will not be stored: the job keeps
+// its lease.
+func (e *Engine) drop(t *task) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.forget(t)
+}
+
+// forget removes t from the claimed jobs. e.mu is held.
+func (e *Engine) forget(t *task) {
+	if t.settled {
+		return
+	}
+	t.settled = true
+	k := jobKey(t.j.ServiceName, t.j.FunctionName, t.j.InvocationID)
+	if e.claimed[k] == t {
+		delete(e.claimed, k)
+	}
+	e.outstanding--
+	if e.capWait && e.outstanding <= maxClaimed/2 {
+		e.capWait = false
+		e.signalDispatcher()
+	}
+}
+
+// setCap records a function's async cap. False when t, holding one of its
+// slots, is over the new cap: t is then back at the head of the line.
+func (e *Engine) setCap(t *task, limit int) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	fs := t.fn
+	if fs.cap != limit {
+		grew := limit > fs.cap
+		fs.cap = limit
+		if grew {
+			e.workCond.Broadcast()
+			e.roomFreed(fs)
+		}
+	}
+	if fs.running <= fs.cap {
+		return true
+	}
+	fs.running--
+	t.holding = false
+	fs.ready = append(fs.ready, nil)
+	copy(fs.ready[1:], fs.ready)
+	fs.ready[0] = t
+	if !fs.listed {
+		fs.listed = true
+		e.runq = append(e.runq, fs)
+	}
+	return false
 }
 
 // run makes one attempt of a claimed (Running) job.
-func (e *Engine) run(j *host.Job, prev host.JobStatus) {
+func (e *Engine) run(t *task) {
+	j := &t.j
 	if e.hooks.beforeRun != nil {
 		e.hooks.beforeRun(*j)
 	}
 	ms := e.cfg.Now().UnixMilli()
-	if j.StopRequested { // requested while an earlier attempt ran, before a crash
-		e.settle(j, outcome{status: host.JobStopped, giveBack: true, detail: attemptDetail(j.Attempts) + " not run"})
+	if j.StopRequested { // requested after the claim, or while an earlier attempt ran before a crash
+		e.endRun(t, 0)
+		e.settle(t, outcome{status: host.JobStopped, giveBack: true, detail: attemptDetail(j.Attempts) + " not run"})
 		return
 	}
 	if j.MaxAgeSeconds > 0 && ms-j.StartedTime > j.MaxAgeSeconds*1000 {
+		e.endRun(t, 0)
 		msg := "the event is older than maxAsyncEventAgeInSeconds (" + strconv.FormatInt(j.MaxAgeSeconds, 10) + " s)"
-		e.settle(j, outcome{status: host.JobExpired, giveBack: true, detail: msg, setErr: true, errMsg: msg,
+		e.settle(t, outcome{status: host.JobExpired, giveBack: true, detail: msg, setErr: true, errMsg: msg,
 			dest: e.hasDestination(j, host.JobExpired)})
 		return
 	}
 	entry, err := e.cfg.Invoker.Lookup(e.ctx, j.ServiceName, j.FunctionName)
 	if err != nil {
+		e.endRun(t, 0)
 		if host.ErrorKind(err) == host.KindNotFound {
 			msg := "function deleted: " + message(nil, err)
-			e.settle(j, outcome{status: host.JobInvalid, giveBack: true, detail: msg, setErr: true, errMsg: msg})
+			e.settle(t, outcome{status: host.JobInvalid, giveBack: true, detail: msg, setErr: true, errMsg: msg})
 			return
 		}
-		e.afterAttempt(j, nil, nil, err)
+		e.settle(t, e.afterAttempt(j, nil, nil, err))
 		return
 	}
-	key := j.ServiceName + "/" + j.FunctionName
-	if !e.acquire(key, asyncCap(entry)) {
-		e.deferJob(j, prev)
-		return
+	if !e.setCap(t, asyncCap(entry)) {
+		return // over a lowered cap: waits in line again
 	}
-	held := true
-	release := func() {
-		if held {
-			held = false
-			e.release(key)
-		}
-	}
-	defer release()
 	if !e.extendLease(j, entry) {
+		e.endRun(t, 0)
+		e.drop(t)
 		return
 	}
 	req := requestOf(j)
 	res := e.response()
 	defer e.putResponse(res)
 	e.met.started.Inc()
+	start := time.Now()
 	err = e.cfg.Invoker.Invoke(e.ctx, entry, req, res)
-	release()
-	e.afterAttempt(j, entry, res, err)
+	e.endRun(t, max(time.Since(start), 1))
+	e.settle(t, e.afterAttempt(j, entry, res, err))
 }
 
 // asyncCap is how many async attempts of a function may run at once: half
@@ -93,45 +222,19 @@ func asyncCap(entry *invoker.Entry) int {
 	return max(1, entry.Pool().Config().MaxInstances/2)
 }
 
-func (e *Engine) acquire(key string, limit int) bool {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.active[key] >= limit {
-		return false
-	}
-	e.active[key]++
-	return true
-}
-
-func (e *Engine) release(key string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if e.active[key]--; e.active[key] <= 0 {
-		delete(e.active, key)
-	}
-}
-
-// deferJob puts back a job whose function is at its async cap, as if it
-// had not been claimed, due again in 20–100 ms.
-func (e *Engine) deferJob(j *host.Job, prev host.JobStatus) {
-	st := prev
-	if st != host.JobEnqueued && st != host.JobRetrying {
-		st = host.JobRetrying
-	}
-	d := e.t.deferMin + rand.N(e.t.deferMax-e.t.deferMin+1)
-	e.settle(j, outcome{status: st, giveBack: true, noEvent: true,
-		notBefore: e.cfg.Now().Add(d).UnixMilli(), reason: "deferred"})
-}
-
-// extendLease lengthens the lease when the function's timeout grew past
-// the job's TimeoutSeconds since submission. False: the lease is lost (or
-// the store failed); the attempt must not run.
+// extendLease lengthens the lease when it would not cover the attempt
+// with half the margin to spare: the function's timeout grew past the
+// job's TimeoutSeconds since submission, or the job waited long for a
+// slot. False: the lease is lost (or the store failed); the attempt must
+// not run.
 func (e *Engine) extendLease(j *host.Job, entry *invoker.Entry) bool {
 	to := entry.Pool().Config().Timeout.Milliseconds()
-	if to <= int64(j.TimeoutSeconds)*1000 {
+	now := e.cfg.Now().UnixMilli()
+	margin := e.cfg.LeaseMargin.Milliseconds()
+	if now+to+margin/2 <= j.LeaseUntil {
 		return true
 	}
-	lease := e.cfg.Now().UnixMilli() + to + e.cfg.LeaseMargin.Milliseconds()
+	lease := now + to + margin
 	_, err := e.cfg.Store.UpdateJob(j.ServiceName, j.FunctionName, j.InvocationID, func(cur *host.Job) error {
 		if !holds(cur, j) {
 			return errLeaseLost
@@ -162,16 +265,15 @@ func guestFailure(k host.Kind) bool {
 // spend an attempt.
 const throttledPrefix = "throttled: "
 
-// afterAttempt records an attempt's outcome. entry and res are nil when
-// the function could not be looked up.
-func (e *Engine) afterAttempt(j *host.Job, entry *invoker.Entry, res *host.Response, err error) {
+// afterAttempt is an attempt's outcome. entry and res are nil when the
+// function could not be looked up.
+func (e *Engine) afterAttempt(j *host.Job, entry *invoker.Entry, res *host.Response, err error) outcome {
 	now := e.cfg.Now()
 	if err == nil {
 		r := resultOf(res)
-		e.settle(j, outcome{status: host.JobSucceeded, result: r, setErr: true,
+		return outcome{status: host.JobSucceeded, result: r, setErr: true,
 			detail: fmt.Sprintf("%s: HTTP %d in %.3f ms", attemptDetail(j.Attempts), r.Status, r.DurationMs),
-			dest:   e.hasDestination(j, host.JobSucceeded)})
-		return
+			dest:   e.hasDestination(j, host.JobSucceeded)}
 	}
 	kind := host.ErrorKind(err)
 	msg := message(entry, err)
@@ -183,23 +285,21 @@ func (e *Engine) afterAttempt(j *host.Job, entry *invoker.Entry, res *host.Respo
 	if !guestFailure(kind) {
 		n := throttles(j.Events) + 1
 		d := backoff(e.t.throttleBase, e.t.throttleCap, n)
-		e.settle(j, outcome{status: host.JobRetrying, result: r, giveBack: true, reason: "throttled",
+		return outcome{status: host.JobRetrying, result: r, giveBack: true, reason: "throttled",
 			notBefore: now.Add(d).UnixMilli(),
-			detail:    throttledPrefix + msg + "; next attempt in " + d.Round(time.Millisecond).String()})
-		return
+			detail:    throttledPrefix + msg + "; next attempt in " + d.Round(time.Millisecond).String()}
 	}
 	if j.AlreadyRetriedTimes < j.MaxRetries {
 		n := j.AlreadyRetriedTimes + 1
 		d := backoff(e.t.retryBase, e.t.retryCap, n)
-		e.settle(j, outcome{status: host.JobRetrying, result: r, retried: true, reason: "failure",
+		return outcome{status: host.JobRetrying, result: r, retried: true, reason: "failure",
 			notBefore: now.Add(d).UnixMilli(), setErr: true, errMsg: msg,
 			detail: fmt.Sprintf("%s failed: %s; retry %d of %d in %s", attemptDetail(j.Attempts), msg, n, j.MaxRetries,
-				d.Round(time.Millisecond))})
-		return
+				d.Round(time.Millisecond))}
 	}
-	e.settle(j, outcome{status: host.JobFailed, result: r, setErr: true, errMsg: msg,
+	return outcome{status: host.JobFailed, result: r, setErr: true, errMsg: msg,
 		detail: fmt.Sprintf("%s failed: %s; no retries left (%d allowed)", attemptDetail(j.Attempts), msg, j.MaxRetries),
-		dest:   e.hasDestination(j, host.JobFailed)})
+		dest:   e.hasDestination(j, host.JobFailed)}
 }
 
 // throttles counts the attempts throttled in a row at the end of a job's
@@ -243,9 +343,9 @@ type outcome struct {
 	// (Attempts-1) and its "attempt N" event is dropped.
 	giveBack bool
 	retried  bool   // a counted retry: AlreadyRetriedTimes+1
-	noEvent  bool   // no event (a deferral)
+	noEvent  bool   // no event (a give-back)
 	dest     bool   // a destination is configured for status
-	reason   string // requeue metric label
+	reason   string // requeue metric label; "" counts none
 }
 
 var errLeaseLost = errors.New("the job's lease was taken back")
@@ -301,36 +401,67 @@ func prefixed(p, s string) string {
 	return p + s
 }
 
-// settle stores o as the end of j's attempt, if j's lease still holds.
-func (e *Engine) settle(j *host.Job, o outcome) {
+// settle hands o, the end of t's attempt, to the committer, which stores
+// it if t's lease still holds.
+func (e *Engine) settle(t *task, o outcome) {
+	j := &t.j
 	ms := e.cfg.Now().UnixMilli()
-	out, err := e.cfg.Store.UpdateJob(j.ServiceName, j.FunctionName, j.InvocationID, func(cur *host.Job) error {
+	e.commit(t, func(cur *host.Job) error {
 		if !holds(cur, j) {
 			return errLeaseLost
 		}
 		apply(cur, o, ms, j.Attempts)
 		return nil
+	}, func(out *host.Job, err error) {
+		if err != nil {
+			e.storeFailed(j, err)
+			return
+		}
+		switch {
+		case out.Status.Finished():
+			e.met.finished.WithLabelValues(string(out.Status)).Inc()
+			if out.DestinationStatus == host.DestinationPending {
+				e.noteDue(out.NotBefore, "")
+			}
+		default:
+			if o.reason != "" {
+				e.met.retries.WithLabelValues(o.reason).Inc()
+			}
+			e.noteDue(out.NotBefore, j.ServiceName+"/"+j.FunctionName)
+		}
+		if o.noEvent && out.Status != host.JobStopped {
+			return // give-backs are uneventful
+		}
+		e.log.Debug().Str("service", j.ServiceName).Str("function", j.FunctionName).
+			Str("invocation_id", j.InvocationID).Str("status", string(out.Status)).Int("attempts", out.Attempts).
+			Str("detail", o.detail).Msg("async job")
 	})
-	if err != nil {
-		e.storeFailed(j, err)
+}
+
+// giveBack puts a claimed job whose attempt or delivery did not start back
+// in the queue, as if it had not been claimed (Close does it to the
+// waiting ones).
+func (e *Engine) giveBack(t *task) {
+	if t.fn == nil { // a delivery: only the lease to give back
+		j := &t.j
+		e.commit(t, func(cur *host.Job) error {
+			if !holds(cur, j) {
+				return errLeaseLost
+			}
+			cur.LeaseUntil = 0
+			return nil
+		}, func(_ *host.Job, err error) {
+			if err != nil {
+				e.storeFailed(j, err)
+			}
+		})
 		return
 	}
-	switch {
-	case out.Status.Finished():
-		e.met.finished.WithLabelValues(string(out.Status)).Inc()
-		if out.DestinationStatus == host.DestinationPending {
-			e.noteDue(out.NotBefore)
-		}
-	default:
-		e.met.retries.WithLabelValues(o.reason).Inc()
-		e.noteDue(out.NotBefore)
+	st := t.prev
+	if st != host.JobEnqueued && st != host.JobRetrying {
+		st = host.JobRetrying
 	}
-	if o.noEvent && out.Status != host.JobStopped {
-		return // deferrals are frequent and uneventful
-	}
-	e.log.Debug().Str("service", j.ServiceName).Str("function", j.FunctionName).
-		Str("invocation_id", j.InvocationID).Str("status", string(out.Status)).Int("attempts", out.Attempts).
-		Str("detail", o.detail).Msg("async job")
+	e.settle(t, outcome{status: st, giveBack: true, noEvent: true, notBefore: e.cfg.Now().UnixMilli()})
 }
 
 // storeFailed logs a failed update of a claimed job: the job keeps its

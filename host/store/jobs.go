@@ -38,9 +38,10 @@ const (
 // transaction. A batch that conflicts, or is too big for Badger, is redone
 // one job per transaction.
 const (
-	maxClaimBatch   = 64
+	maxClaimBatch   = 256
 	requeueBatch    = 64
-	maxClaimRounds  = 4 // scans per ClaimJobs call (beyond n/maxClaimBatch) while others take the jobs it saw
+	maxClaimRounds  = 4    // scans per ClaimJobs call (beyond n/maxClaimBatch) while others take the jobs it saw
+	maxClaimSkip    = 4096 // entries refused by ClaimJobs's accept it passes over in one call
 	leaseExpiredMsg = "lease expired: worker presumed dead"
 )
 
@@ -87,6 +88,9 @@ type jobRef struct {
 	key         []byte
 	ms          int64
 	svc, fn, id string
+	// postpone, when not 0, moves the job to this NotBefore (Unix ms)
+	// instead of claiming it (see ClaimJobs's accept).
+	postpone int64
 }
 
 // parseJobIndexKey splits a queue or lease key under prefix.
@@ -347,6 +351,7 @@ func (s *Store) EnqueueJob(j host.Job) error {
 		case !errors.Is(err, badger.ErrKeyNotFound):
 			return nil, nil, err
 		}
+		s.jobGroup.cache.put(&w, &j)
 		return &w, nil, nil
 	})
 }
@@ -371,6 +376,105 @@ type jobGroup struct {
 	mu      sync.Mutex
 	pending []*jobCall // waiting, in arrival order
 	leading bool       // a call is committing, or has been told to
+	cache   jobCache   // records the job writes left, for the next rewrite
+}
+
+// maxCachedJobs bounds jobCache.
+const maxCachedJobs = 8192
+
+// jobCache keeps, for jobs this Store wrote lately that are not done, the
+// record as written, encoded and decoded, so that the job's next rewrite
+// (the claim after the submission, the outcome after the claim) need not
+// decode it: a rewrite reads the stored bytes and, when they are the ones
+// cached, takes the cached job instead of decoding them. A write that
+// did not commit leaves an entry whose bytes match nothing stored, so it
+// is never used; a full cache takes no more entries until some are taken.
+type jobCache struct {
+	mu sync.Mutex
+	m  map[string]cachedJob // by record key
+}
+
+type cachedJob struct {
+	val []byte   // the record as written (never modified)
+	j   host.Job // val decoded; no slice shared with a caller
+}
+
+// put records w, the write of j (not shared from now on).
+func (c *jobCache) put(w *jobWrite, j *host.Job) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := string(w.key)
+	if w.index == nil { // done: not rewritten again
+		delete(c.m, k)
+		return
+	}
+	if c.m == nil {
+		c.m = map[string]cachedJob{}
+	}
+	if _, ok := c.m[k]; !ok && len(c.m) >= maxCachedJobs {
+		return
+	}
+	c.m[k] = cachedJob{val: w.val, j: cloneJob(j)}
+}
+
+// take removes the entry of key and returns its job if it was written as
+// val.
+func (c *jobCache) take(key, val []byte) (host.Job, bool) {
+	c.mu.Lock()
+	e, ok := c.m[string(key)]
+	if ok {
+		delete(c.m, string(key))
+	}
+	c.mu.Unlock()
+	if !ok || !bytes.Equal(e.val, val) {
+		return host.Job{}, false
+	}
+	return e.j, true
+}
+
+// decodeJob decodes a job record, from the cache when it has it.
+func (s *Store) decodeJob(item *badger.Item) (host.Job, error) {
+	var j host.Job
+	err := item.Value(func(b []byte) error {
+		var ok bool
+		if j, ok = s.jobGroup.cache.take(item.Key(), b); ok {
+			return nil
+		}
+		return json.Unmarshal(b, &j)
+	})
+	return j, err
+}
+
+// readJob is getJob through the cache.
+func (s *Store) readJob(txn *badger.Txn, op, svc, fn, id string) (host.Job, error) {
+	key := jobKey(svc, fn, id)
+	item, err := txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return host.Job{}, resourceErr(host.KindNotFound, op, ResourceJob, jobName(svc, fn, id))
+	}
+	if err != nil {
+		return host.Job{}, err
+	}
+	j, err := s.decodeJob(item)
+	if err != nil {
+		return host.Job{}, fmt.Errorf("decode %q: %w", key, err)
+	}
+	return j, nil
+}
+
+// cloneJob copies j with slices of its own.
+func cloneJob(j *host.Job) host.Job {
+	c := *j
+	c.Events = slices.Clone(j.Events)
+	c.Request.Headers = slices.Clone(j.Request.Headers)
+	c.Request.Body = bytes.Clone(j.Request.Body)
+	if j.Result != nil {
+		r := *j.Result
+		r.Headers = slices.Clone(r.Headers)
+		r.Body = bytes.Clone(r.Body)
+		c.Result = &r
+	}
+	return c
 }
 
 // jobCall is one call waiting in the group.
@@ -383,7 +487,9 @@ type jobCall struct {
 	w       *jobWrite     // the write made by the last prepare
 	err     error         // the answer, set before done is closed
 	done    chan struct{} // closed once err is set
-	lead    chan struct{} // receives when the call is to lead the next group
+	// lead receives when the call is to lead the next group. The calls of
+	// one UpdateJobs share it: their caller leads for any of them.
+	lead chan struct{}
 }
 
 // errGroupAborted answers calls of a group whose leader failed before it
@@ -393,24 +499,39 @@ var errGroupAborted = errors.New("group commit aborted")
 // commitJob runs prepare and its write in a group transaction and
 // returns the call's answer.
 func (s *Store) commitJob(op string, prepare func(*badger.Txn) (*jobWrite, *oldEntries, error)) error {
-	c := &jobCall{op: op, prepare: prepare, err: errGroupAborted, done: make(chan struct{}), lead: make(chan struct{}, 1)}
+	c := &jobCall{op: op, prepare: prepare}
+	s.commitJobs([]*jobCall{c})
+	return c.err
+}
+
+// commitJobs queues calls, in order, for the group commit and returns
+// once each has its answer, leading groups whenever the lead comes to one
+// of them.
+func (s *Store) commitJobs(calls []*jobCall) {
+	lead := make(chan struct{}, 1)
+	for _, c := range calls {
+		c.err, c.done, c.lead = errGroupAborted, make(chan struct{}), lead
+	}
 	g := &s.jobGroup
 	g.mu.Lock()
-	g.pending = append(g.pending, c)
-	if g.leading {
-		g.mu.Unlock()
-		select {
-		case <-c.done:
-			return c.err
-		case <-c.lead: // the previous leader left this call first in line
-		}
-	} else {
-		g.leading = true
-		g.mu.Unlock()
+	g.pending = append(g.pending, calls...)
+	leading := g.leading
+	g.leading = true
+	g.mu.Unlock()
+	if !leading {
+		s.leadJobGroup()
 	}
-	s.leadJobGroup()
-	<-c.done // first in line, so in the group just committed
-	return c.err
+	for _, c := range calls {
+	wait:
+		for {
+			select {
+			case <-c.done:
+				break wait
+			case <-lead: // the previous leader left one of these calls first in line
+				s.leadJobGroup()
+			}
+		}
+	}
 }
 
 // leadJobGroup commits one group, then hands the lead on.
@@ -552,7 +673,7 @@ func (s *Store) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (hos
 	}
 	var out host.Job
 	err := s.commitJob(op, func(txn *badger.Txn) (*jobWrite, *oldEntries, error) {
-		j, err := getJob(txn, op, svc, fn, id)
+		j, err := s.readJob(txn, op, svc, fn, id)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -567,6 +688,7 @@ func (s *Store) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (hos
 		if err != nil {
 			return nil, nil, invalid(op, err)
 		}
+		s.jobGroup.cache.put(&w, &j)
 		out = j
 		return &w, &old, nil
 	})
@@ -574,6 +696,116 @@ func (s *Store) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (hos
 		return host.Job{}, err
 	}
 	return out, nil
+}
+
+// UpdateJobs is UpdateJob for many jobs at once: mutate(i, cur) is
+// applied to the stored job named by names[i] (its ServiceName,
+// FunctionName and InvocationID; its other fields are not read), and the
+// results are stored in as few transactions as the group commit can use
+// (a transaction that conflicts or is too big is split, down to one job
+// per transaction), so one commit — with SyncWrites one sync — serves many
+// jobs. Each job is still updated all or nothing, as UpdateJob does it. It
+// returns, for each i, the stored job or UpdateJob's error for it.
+//
+// The jobs are read, mutated and encoded first, on the caller's goroutine,
+// from one snapshot; the group commit then only checks that each record is
+// still the version read (else it reads and mutates it again) and writes.
+// So mutate follows UpdateJob's rules, may run twice for a job, and is
+// never called for two jobs at once. Names should not repeat (a repeated
+// job is mutated again in the group commit, after the first update).
+func (s *Store) UpdateJobs(names []host.Job, mutate func(i int, cur *host.Job) error) ([]host.Job, []error) {
+	const op = "store.UpdateJobs"
+	out := make([]host.Job, len(names))
+	errs := make([]error, len(names))
+	// pre is an update prepared from the snapshot: valid while the record
+	// is still at version.
+	type pre struct {
+		ok      bool
+		version uint64
+		w       *jobWrite
+		old     *oldEntries
+		err     error // mutate's or encodeJob's: the answer, with nothing written
+	}
+	pres := make([]pre, len(names))
+	expires := s.jobExpiry()
+	update := func(i int, j *host.Job) (*jobWrite, *oldEntries, error) {
+		old := entriesOf(j)
+		if mutate != nil {
+			if err := mutate(i, j); err != nil {
+				return nil, nil, err
+			}
+		}
+		j.ServiceName, j.FunctionName, j.InvocationID = names[i].ServiceName, names[i].FunctionName, names[i].InvocationID
+		w, err := encodeJob(j, expires)
+		if err != nil {
+			return nil, nil, invalid(op, err)
+		}
+		s.jobGroup.cache.put(&w, j)
+		out[i] = *j
+		return &w, &old, nil
+	}
+	_ = s.view(op, func(txn *badger.Txn) error {
+		for i := range names {
+			svc, fn, id := names[i].ServiceName, names[i].FunctionName, names[i].InvocationID
+			if validJobPath(svc, fn, id) != nil {
+				continue
+			}
+			item, err := txn.Get(jobKey(svc, fn, id))
+			if err != nil {
+				continue // the group commit reads it again, and answers
+			}
+			j, err := s.decodeJob(item)
+			if err != nil {
+				continue
+			}
+			p := &pres[i]
+			p.ok, p.version = true, item.Version()
+			p.w, p.old, p.err = run(op, func() (*jobWrite, *oldEntries, error) { return update(i, &j) })
+		}
+		return nil
+	})
+	calls := make([]*jobCall, 0, len(names))
+	idx := make([]int, 0, len(names))
+	for i := range names {
+		svc, fn, id := names[i].ServiceName, names[i].FunctionName, names[i].InvocationID
+		if err := validJobPath(svc, fn, id); err != nil {
+			errs[i] = invalid(op, err)
+			continue
+		}
+		calls = append(calls, &jobCall{op: op, prepare: func(txn *badger.Txn) (*jobWrite, *oldEntries, error) {
+			if p := &pres[i]; p.ok {
+				item, err := txn.Get(jobKey(svc, fn, id))
+				if err == nil && item.Version() == p.version {
+					return p.w, p.old, p.err // unchanged since the snapshot
+				}
+				p.ok = false // changed: from now on, read and mutate here
+			}
+			j, err := s.readJob(txn, op, svc, fn, id)
+			if err != nil {
+				return nil, nil, err
+			}
+			return update(i, &j)
+		}})
+		idx = append(idx, i)
+	}
+	s.commitJobs(calls)
+	for k, c := range calls {
+		if errs[idx[k]] = c.err; c.err != nil {
+			out[idx[k]] = host.Job{}
+		}
+	}
+	return out, errs
+}
+
+// run calls f, turning a panic into an error, as the group commit does
+// for a call's prepare.
+func run(op string, f func() (*jobWrite, *oldEntries, error)) (w *jobWrite, old *oldEntries, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			w, old, err = nil, nil, &host.Error{Kind: host.KindInternal, Op: op, Err: fmt.Errorf("panic: %v", p)}
+		}
+	}()
+	return f()
 }
 
 // ClaimJobs takes up to n queued jobs that are due at now (NotBefore ≤
@@ -586,13 +818,25 @@ func (s *Store) UpdateJob(svc, fn, id string, mutate func(*host.Job) error) (hos
 // returns the claimed jobs, as stored, which the caller owns; fewer than n
 // (none) when fewer are due, or other callers took them first.
 //
+// accept, when not nil, is asked about each due queue entry, in order,
+// before its job is read. claim true: the job is claimed (or not returned
+// all the same, when another caller took it or it changed). Otherwise the
+// scan goes on past the entry, over at most maxClaimSkip refused entries
+// per call, and the job stays queued: as it is (not read, not written)
+// when postpone is not after now, or else moved to NotBefore = postpone,
+// written in the claim's transaction (no event; up to maxClaimBatch
+// claims and moves per transaction). The engine uses it to take no more
+// jobs of a function than it can run soon, and to move a slow function's
+// backlog out of the way of others' jobs.
+//
 // claim may run more than once for a job (a batch is redone job by job)
 // and must have no other effects. It should leave the job leased or
 // finished: one still queued and due is returned and stays claimable, and
 // a Running job without a lease is refused (KindInvalidArgument). On an
 // error, the jobs claimed before it are returned with it: they are leased
-// and the caller must run them.
-func (s *Store) ClaimJobs(now time.Time, n int, claim func(*host.Job)) ([]host.Job, error) {
+// and the caller must run them. accept and claim are called on the
+// caller's goroutine, before ClaimJobs returns.
+func (s *Store) ClaimJobs(now time.Time, n int, accept func(svc, fn string) (claim bool, postpone int64), claim func(*host.Job)) ([]host.Job, error) {
 	const op = "store.ClaimJobs"
 	if claim == nil {
 		return nil, invalid(op, errors.New("claim is nil"))
@@ -603,27 +847,34 @@ func (s *Store) ClaimJobs(now time.Time, n int, claim func(*host.Job)) ([]host.J
 	until := now.UnixMilli()
 	var (
 		out   []host.Job
-		after []byte // scan past the last entry seen: it was taken, by this call or another
+		after []byte // scan past the last entry seen: taken, by this call or another, or refused
+		skip  = maxClaimSkip
 	)
 	for range maxClaimRounds + n/maxClaimBatch {
-		refs, err := s.scanJobIndex(op, &s.queueMark, prefixJobQueue, after, until, min(n-len(out), maxClaimBatch))
-		if err != nil || len(refs) == 0 {
+		refs, last, err := s.scanJobIndex(op, &s.queueMark, prefixJobQueue, after, until, n-len(out), accept, &skip)
+		if err != nil || last == nil {
 			return out, err
 		}
-		after = refs[len(refs)-1].key
-		got, err := s.rewriteJobs(op, refs, func(j *host.Job) bool { claim(j); return true })
-		out = append(out, got...)
-		if err != nil || len(out) == n {
-			return out, err
+		after = last
+		if len(refs) > 0 {
+			got, err := s.rewriteJobs(op, refs, func(j *host.Job) bool { claim(j); return true })
+			out = append(out, got...)
+			if err != nil || len(out) == n {
+				return out, err
+			}
+		}
+		if skip == 0 {
+			return out, nil
 		}
 	}
 	return out, nil
 }
 
-// RequeueLeased puts every job whose lease ended before now back in the
-// queue, due at its NotBefore (which has passed): LeaseUntil is cleared,
-// and a Running job becomes Retrying with the event "lease expired: worker
-// presumed dead" (the attempt it was on stays counted). With now zero it
+// RequeueLeased puts every job whose lease has ended at now (LeaseUntil ≤
+// now) back in the queue, due at its NotBefore (which has passed):
+// LeaseUntil is cleared, and a Running job becomes Retrying with the event
+// "lease expired: worker presumed dead" (the attempt it was on stays
+// counted). With now zero it
 // requeues every leased job: at start-up, no worker of this process holds
 // one. It returns how many jobs it requeued.
 func (s *Store) RequeueLeased(now time.Time) (int, error) {
@@ -633,7 +884,7 @@ func (s *Store) RequeueLeased(now time.Time) (int, error) {
 	if now.IsZero() {
 		at = s.now()
 	} else {
-		until = now.UnixMilli() - 1 // ended before now
+		until = now.UnixMilli()
 	}
 	atMs := at.UnixMilli()
 	requeue := func(j *host.Job) bool {
@@ -647,11 +898,11 @@ func (s *Store) RequeueLeased(now time.Time) (int, error) {
 	total := 0
 	var after []byte
 	for {
-		refs, err := s.scanJobIndex(op, &s.leaseMark, prefixJobLease, after, until, requeueBatch)
+		refs, last, err := s.scanJobIndex(op, &s.leaseMark, prefixJobLease, after, until, requeueBatch, nil, nil)
 		if err != nil || len(refs) == 0 {
 			return total, err
 		}
-		after = refs[len(refs)-1].key
+		after = last
 		got, err := s.rewriteJobs(op, refs, requeue)
 		total += len(got)
 		if err != nil {
@@ -661,23 +912,26 @@ func (s *Store) RequeueLeased(now time.Time) (int, error) {
 }
 
 // scanJobIndex returns up to n entries under prefix (queue or lease, with
-// its mark) whose time is at most until, in key order: from the first
-// after the key after, or, when after is nil, from the index's mark, which
-// it then raises to the first entry it found.
-func (s *Store) scanJobIndex(op string, mark *indexMark, prefix string, after []byte, until int64, n int) ([]jobRef, error) {
-	var (
-		refs  []jobRef
-		first = int64(math.MaxInt64) // time of the first entry from the mark on
-	)
-	markMs, gen := mark.get() // before the snapshot: see indexMark
-	err := s.view(op, func(txn *badger.Txn) error {
+// its mark) whose time is at most until, in key order, and at most
+// maxClaimBatch in all: from the first after the key after, or, when after
+// is nil, from the index's mark, which it then raises to the first entry
+// it found. With accept, an entry it refuses is passed over, at the cost
+// of one of *skip (the scan ends when none is left), or returned with
+// postpone set, not counted in n. last is the key of the last entry
+// returned or passed over, nil when there was none.
+func (s *Store) scanJobIndex(op string, mark *indexMark, prefix string, after []byte, until int64, n int,
+	accept func(svc, fn string) (bool, int64), skip *int) (refs []jobRef, last []byte, err error) {
+	first := int64(math.MaxInt64) // time of the first entry from the mark on
+	markMs, gen := mark.get()     // before the snapshot: see indexMark
+	err = s.view(op, func(txn *badger.Txn) error {
 		it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(prefix)})
 		defer it.Close()
 		start := []byte(prefix + msHex(markMs))
 		if after != nil {
 			start = append(bytes.Clone(after), 0) // the least key after it
 		}
-		for it.Seek(start); it.ValidForPrefix([]byte(prefix)) && len(refs) < n; it.Next() {
+		taken := 0
+		for it.Seek(start); it.ValidForPrefix([]byte(prefix)) && taken < n && len(refs) < maxClaimBatch; it.Next() {
 			ref, ok := parseJobIndexKey(prefix, it.Item().Key())
 			if !ok {
 				continue // not a key this package writes
@@ -686,21 +940,40 @@ func (s *Store) scanJobIndex(op string, mark *indexMark, prefix string, after []
 			if ref.ms > until {
 				break
 			}
+			last = ref.key
+			if accept != nil {
+				claim, postpone := accept(ref.svc, ref.fn)
+				switch {
+				case claim:
+				case postpone > until:
+					ref.postpone = postpone
+					refs = append(refs, ref)
+					continue
+				default:
+					if *skip--; *skip <= 0 {
+						return nil
+					}
+					continue
+				}
+			}
 			refs = append(refs, ref)
+			taken++
 		}
 		return nil
 	})
 	if err == nil && after == nil {
 		mark.raise(gen, first)
 	}
-	return refs, err
+	return refs, last, err
 }
 
 // rewriteJobs applies f to the jobs behind the index entries refs and
 // stores them with their new entries: all in one transaction, or, when it
 // conflicts or is too big, each in its own. A job whose entry is gone (or
 // no longer its entry: another transaction changed it) is skipped, and so
-// is one for which f returns false. It returns the jobs stored.
+// is one for which f returns false. A ref with postpone is moved there
+// instead (f is not called). It returns the jobs stored, but those
+// postponed.
 func (s *Store) rewriteJobs(op string, refs []jobRef, f func(*host.Job) bool) ([]host.Job, error) {
 	expires := s.jobExpiry()
 	var (
@@ -715,7 +988,10 @@ func (s *Store) rewriteJobs(op string, refs []jobRef, f func(*host.Job) bool) ([
 				return err
 			}
 			if ok {
-				out, written = append(out, j), append(written, w)
+				written = append(written, w)
+				if ref.postpone == 0 {
+					out = append(out, j)
+				}
 			}
 		}
 		return nil
@@ -750,7 +1026,7 @@ func (s *Store) rewriteJobs(op string, refs []jobRef, f func(*host.Job) bool) ([
 		if err != nil {
 			return out, err
 		}
-		if ok {
+		if ok && ref.postpone == 0 {
 			out = append(out, j)
 		}
 	}
@@ -772,8 +1048,8 @@ func (s *Store) rewriteJob(txn *badger.Txn, op string, ref jobRef, f func(*host.
 	if err != nil {
 		return host.Job{}, jobWrite{}, false, err
 	}
-	var j host.Job
-	if err := item.Value(func(b []byte) error { return json.Unmarshal(b, &j) }); err != nil {
+	j, err := s.decodeJob(item)
+	if err != nil {
 		// Skipped, and left in place for a person to look at.
 		s.log.Error().Err(err).Str("key", string(item.Key())).Msg("job record does not decode; skipped")
 		return host.Job{}, jobWrite{}, false, nil
@@ -788,7 +1064,9 @@ func (s *Store) rewriteJob(txn *badger.Txn, op string, ref jobRef, f func(*host.
 		}
 		return host.Job{}, jobWrite{}, false, nil
 	}
-	if !f(&j) {
+	if ref.postpone > 0 {
+		j.NotBefore = ref.postpone
+	} else if !f(&j) {
 		return host.Job{}, jobWrite{}, false, nil
 	}
 	j.ServiceName, j.FunctionName, j.InvocationID = ref.svc, ref.fn, ref.id
@@ -799,6 +1077,7 @@ func (s *Store) rewriteJob(txn *badger.Txn, op string, ref jobRef, f func(*host.
 	if err := w.apply(txn, &old); err != nil {
 		return host.Job{}, jobWrite{}, false, err
 	}
+	s.jobGroup.cache.put(&w, &j)
 	return j, w, true, nil
 }
 

@@ -115,7 +115,7 @@ func BenchmarkClaimAndFinish(b *testing.B) {
 				})
 			}
 			for done := 0; done < b.N; {
-				got, err := s.ClaimJobs(now, 64, claim)
+				got, err := s.ClaimJobs(now, 64, nil, claim)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -118,7 +118,7 @@ func TestJobTTL(t *testing.T) {
 					t.Fatalf("unfinished job: %s expires at %d", k, exp)
 				}
 			}
-			if _, err := s.ClaimJobs(jobT0, 1, testClaim(jobT0)); err != nil {
+			if _, err := s.ClaimJobs(jobT0, 1, nil, testClaim(jobT0)); err != nil {
 				t.Fatal(err)
 			}
 			before := time.Now()
@@ -258,7 +258,7 @@ func TestClaimHammer(t *testing.T) {
 		wg.Go(func() {
 			idle := 0
 			for finished.Load() < jobs && idle < 1000 {
-				got, err := s.ClaimJobs(now, 1+w*9, testClaim(now)) // batches of 1 to 64
+				got, err := s.ClaimJobs(now, 1+w*9, nil, testClaim(now)) // batches of 1 to 64
 				if err != nil {
 					t.Error(err)
 					return
@@ -323,7 +323,7 @@ func TestClaimBigJobs(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.ClaimJobs(jobT0, 64, testClaim(jobT0))
+	got, err := s.ClaimJobs(jobT0, 64, nil, testClaim(jobT0))
 	if err != nil || len(got) != 64 {
 		t.Fatalf("claimed %d, %v", len(got), err)
 	}
@@ -356,7 +356,7 @@ func TestStaleJobEntries(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.ClaimJobs(jobT0, 10, testClaim(jobT0))
+	got, err := s.ClaimJobs(jobT0, 10, nil, testClaim(jobT0))
 	if err != nil || len(got) != 1 || got[0].InvocationID != "ok" {
 		t.Fatalf("claimed %+v, %v", got, err)
 	}
@@ -421,7 +421,7 @@ func TestJobQueueModel(t *testing.T) {
 			want := queued()
 			want = want[:min(n, len(want))]
 			lease := now + 1 + rng.Int64N(60_000)
-			got, err := s.ClaimJobs(time.UnixMilli(now), n, func(j *host.Job) {
+			got, err := s.ClaimJobs(time.UnixMilli(now), n, nil, func(j *host.Job) {
 				j.Status, j.LeaseUntil = host.JobRunning, lease
 			})
 			if err != nil {
@@ -464,7 +464,7 @@ func TestJobQueueModel(t *testing.T) {
 		case op < 9: // the reaper
 			want := 0
 			for _, st := range model {
-				if !st.done && st.leaseUntil > 0 && st.leaseUntil < now {
+				if !st.done && st.leaseUntil > 0 && st.leaseUntil <= now {
 					st.leaseUntil = 0
 					want++
 				}
@@ -488,7 +488,7 @@ func TestJobQueueModel(t *testing.T) {
 			want = append(want, id)
 		}
 	}
-	got, err := s.ClaimJobs(time.UnixMilli(now), len(model)+1, testClaim(time.UnixMilli(now)))
+	got, err := s.ClaimJobs(time.UnixMilli(now), len(model)+1, nil, testClaim(time.UnixMilli(now)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -574,7 +574,7 @@ func TestJobGroupSplits(t *testing.T) {
 				t.Error(err)
 			}
 			now := time.Now()
-			if _, err := s.ClaimJobs(now, 100, testClaim(now)); err != nil {
+			if _, err := s.ClaimJobs(now, 100, nil, testClaim(now)); err != nil {
 				t.Error(err)
 			}
 		}
@@ -607,6 +607,71 @@ func TestJobGroupSplits(t *testing.T) {
 	}
 	if int64(total) != updates.Load() {
 		t.Fatalf("counters sum to %d, %d updates", total, updates.Load())
+	}
+	checkJobIndexes(t, s)
+}
+
+// TestJobCache: a rewrite takes the job its Store cached when it wrote the
+// record, and only when the stored bytes are the ones it wrote; a done job
+// is not cached, and the cache stays bounded.
+func TestJobCache(t *testing.T) {
+	s, err := Open(t.TempDir(), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	c := &s.jobGroup.cache
+	cached := func(id string) bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		_, ok := c.m[string(jobKey("svc", "fn", id))]
+		return ok
+	}
+	mustEnqueue := func(j host.Job) {
+		t.Helper()
+		if err := s.EnqueueJob(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustEnqueue(testJob("a"))
+	mustEnqueue(testJob("b"))
+	if !cached("a") || !cached("b") {
+		t.Fatal("enqueued jobs not cached")
+	}
+	// b's record changes behind the cache's back: its entry must not be used.
+	b := testJob("b")
+	b.MaxRetries = 9
+	val, _ := json.Marshal(b)
+	if err := s.db.Update(func(txn *badger.Txn) error { return txn.Set(jobKey("svc", "fn", "b"), val) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ClaimJobs(jobT0, 2, nil, testClaim(jobT0))
+	if err != nil || len(got) != 2 || got[1].InvocationID != "b" || got[1].MaxRetries != 9 {
+		t.Fatalf("%v %+v", err, got)
+	}
+	// The caller owns what it got: changing it does not reach the cache.
+	got[0].Request.Body[0] = 'X'
+	done, err := s.UpdateJob("svc", "fn", "a", func(j *host.Job) error {
+		if string(j.Request.Body) != "x" {
+			return fmt.Errorf("body %q", j.Request.Body)
+		}
+		j.Status, j.LeaseUntil = host.JobSucceeded, 0
+		return nil
+	})
+	if err != nil || done.Status != host.JobSucceeded {
+		t.Fatalf("%v %+v", err, done)
+	}
+	if cached("a") {
+		t.Fatal("a done job is cached")
+	}
+	for i := range maxCachedJobs + 10 {
+		mustEnqueue(testJob(fmt.Sprintf("m%d", i)))
+	}
+	c.mu.Lock()
+	n := len(c.m)
+	c.mu.Unlock()
+	if n > maxCachedJobs {
+		t.Fatalf("%d jobs cached", n)
 	}
 	checkJobIndexes(t, s)
 }

@@ -73,7 +73,7 @@ func enqueue(t *testing.T, s *store.Store, jobs ...host.Job) {
 
 func claimIDs(t *testing.T, s *store.Store, now time.Time, n int) []string {
 	t.Helper()
-	got, err := s.ClaimJobs(now, n, claimAt(now, time.Minute))
+	got, err := s.ClaimJobs(now, n, nil, claimAt(now, time.Minute))
 	mustNil(t, err)
 	return jobIDs(got)
 }
@@ -169,7 +169,7 @@ func TestClaimOrder(t *testing.T) {
 	if got := claimIDs(t, s, t0.Add(10*time.Second-time.Millisecond), 10); len(got) != 0 {
 		t.Fatalf("claimed %v before it was due", got)
 	}
-	claimed, err := s.ClaimJobs(t0.Add(10*time.Second), 10, claimAt(t0.Add(10*time.Second), time.Minute))
+	claimed, err := s.ClaimJobs(t0.Add(10*time.Second), 10, nil, claimAt(t0.Add(10*time.Second), time.Minute))
 	mustNil(t, err)
 	if len(claimed) != 1 || claimed[0].InvocationID != "late" {
 		t.Fatalf("claimed %v", jobIDs(claimed))
@@ -183,16 +183,16 @@ func TestClaimOrder(t *testing.T) {
 	}
 
 	t.Run("arguments", func(t *testing.T) {
-		got, err := s.ClaimJobs(t0.Add(time.Hour), 0, claimAt(t0, time.Minute))
+		got, err := s.ClaimJobs(t0.Add(time.Hour), 0, nil, claimAt(t0, time.Minute))
 		if err != nil || len(got) != 0 {
 			t.Fatalf("n=0: %v, %v", got, err)
 		}
-		_, err = s.ClaimJobs(t0.Add(time.Hour), 1, nil)
+		_, err = s.ClaimJobs(t0.Add(time.Hour), 1, nil, nil)
 		checkErr(t, err, host.KindInvalidArgument, 0)
 	})
 	t.Run("claim that forgets the lease", func(t *testing.T) {
 		enqueue(t, s, job("bad-claim", 0))
-		_, err := s.ClaimJobs(t0, 1, func(j *host.Job) { j.Status = host.JobRunning })
+		_, err := s.ClaimJobs(t0, 1, nil, func(j *host.Job) { j.Status = host.JobRunning })
 		checkErr(t, err, host.KindInvalidArgument, 0)
 		if got := claimIDs(t, s, t0, 1); !slices.Equal(got, []string{"bad-claim"}) {
 			t.Fatalf("job lost after a refused claim: %v", got)
@@ -219,7 +219,7 @@ func TestJobLifecycle(t *testing.T) {
 		if got := claimIDs(t, s, t0.Add(31*time.Second-time.Millisecond), 5); len(got) != 0 {
 			t.Fatalf("claimed %v during its backoff", got)
 		}
-		got, err := s.ClaimJobs(t0.Add(31*time.Second), 5, claimAt(t0.Add(31*time.Second), time.Minute))
+		got, err := s.ClaimJobs(t0.Add(31*time.Second), 5, nil, claimAt(t0.Add(31*time.Second), time.Minute))
 		mustNil(t, err)
 		if len(got) != 1 || got[0].Attempts != 2 || got[0].Status != host.JobRunning {
 			t.Fatalf("claimed %+v", got)
@@ -233,7 +233,7 @@ func TestJobLifecycle(t *testing.T) {
 			return nil
 		})
 		mustNil(t, err)
-		got, err := s.ClaimJobs(t0.Add(time.Hour), 5, claimAt(t0.Add(time.Hour), time.Minute))
+		got, err := s.ClaimJobs(t0.Add(time.Hour), 5, nil, claimAt(t0.Add(time.Hour), time.Minute))
 		mustNil(t, err)
 		if len(got) != 1 || got[0].Status != host.JobSucceeded || got[0].Attempts != 2 || got[0].LeaseUntil != ms(61*time.Minute) {
 			t.Fatalf("claimed %+v", got)
@@ -292,19 +292,19 @@ func TestJobLifecycle(t *testing.T) {
 func TestRequeueLeased(t *testing.T) {
 	s := openStore(t, t.TempDir())
 	enqueue(t, s, job("a", 0), job("b", 1), job("pending", 2))
-	mustNil(t, claimErr(s.ClaimJobs(t0, 1, claimAt(t0, 10*time.Second))))                  // a until t0+10s
-	mustNil(t, claimErr(s.ClaimJobs(t0.Add(time.Second), 1, claimAt(t0, 20*time.Second)))) // b until t0+20s
+	mustNil(t, claimErr(s.ClaimJobs(t0, 1, nil, claimAt(t0, 10*time.Second))))                  // a until t0+10s
+	mustNil(t, claimErr(s.ClaimJobs(t0.Add(time.Second), 1, nil, claimAt(t0, 20*time.Second)))) // b until t0+20s
 	_, err := s.UpdateJob("demo", "hello", "pending", func(j *host.Job) error {
 		j.Status, j.DestinationStatus = host.JobFailed, host.DestinationPending
 		return nil
 	})
 	mustNil(t, err)
-	mustNil(t, claimErr(s.ClaimJobs(t0.Add(2*time.Second), 1, claimAt(t0, 10*time.Second)))) // its delivery
+	mustNil(t, claimErr(s.ClaimJobs(t0.Add(2*time.Second), 1, nil, claimAt(t0, 10*time.Second)))) // its delivery
 
 	for _, tc := range []struct {
 		now  time.Duration
 		want int
-	}{{5 * time.Second, 0}, {10 * time.Second, 0}, {10*time.Second + time.Millisecond, 2}, {10*time.Second + time.Millisecond, 0}} {
+	}{{5 * time.Second, 0}, {10*time.Second - time.Millisecond, 0}, {10 * time.Second, 2}, {10 * time.Second, 0}} {
 		n, err := s.RequeueLeased(t0.Add(tc.now))
 		if err != nil || n != tc.want {
 			t.Fatalf("RequeueLeased(t0+%v) = %d, %v; want %d", tc.now, n, err, tc.want)
@@ -314,7 +314,7 @@ func TestRequeueLeased(t *testing.T) {
 	mustNil(t, err)
 	last := a.Events[len(a.Events)-1]
 	if a.Status != host.JobRetrying || a.LeaseUntil != 0 || a.Attempts != 1 ||
-		last.Status != host.JobRetrying || last.EventDetail != "lease expired: worker presumed dead" || last.Timestamp != ms(10*time.Second+time.Millisecond) {
+		last.Status != host.JobRetrying || last.EventDetail != "lease expired: worker presumed dead" || last.Timestamp != ms(10*time.Second) {
 		t.Fatalf("requeued job %+v", a)
 	}
 	p, err := s.GetJob("demo", "hello", "pending")
@@ -322,7 +322,7 @@ func TestRequeueLeased(t *testing.T) {
 	if p.Status != host.JobFailed || p.LeaseUntil != 0 || p.DestinationStatus != host.DestinationPending {
 		t.Fatalf("requeued delivery %+v", p)
 	}
-	got, err := s.ClaimJobs(t0.Add(11*time.Second), 5, claimAt(t0.Add(11*time.Second), time.Minute))
+	got, err := s.ClaimJobs(t0.Add(11*time.Second), 5, nil, claimAt(t0.Add(11*time.Second), time.Minute))
 	mustNil(t, err)
 	if ids := jobIDs(got); !slices.Equal(ids, []string{"a", "pending"}) || got[0].Attempts != 2 {
 		t.Fatalf("claimed %v (%+v)", ids, got)
@@ -348,7 +348,7 @@ func TestJobsSurviveRestart(t *testing.T) {
 		mustNil(t, s.EnqueueJob(j))
 	}
 	now := t0.Add(time.Minute)
-	claimed, err := s.ClaimJobs(now, 6, claimAt(now, time.Hour))
+	claimed, err := s.ClaimJobs(now, 6, nil, claimAt(now, time.Hour))
 	mustNil(t, err)
 	if len(claimed) != 6 {
 		t.Fatalf("claimed %d", len(claimed))
@@ -370,7 +370,7 @@ func TestJobsSurviveRestart(t *testing.T) {
 		t.Fatalf("requeued %d, %v", n, err)
 	}
 	later := now.Add(time.Second)
-	got, err := s.ClaimJobs(later, 100, claimAt(later, time.Hour))
+	got, err := s.ClaimJobs(later, 100, nil, claimAt(later, time.Hour))
 	mustNil(t, err)
 	var ids []string
 	for _, j := range got {
@@ -582,5 +582,135 @@ func TestJobGroupCommit(t *testing.T) {
 	}
 	if got := conflicts.Load(); got != (workers-1)*each {
 		t.Fatalf("%d duplicate submissions refused, want %d", got, (workers-1)*each)
+	}
+}
+
+// TestClaimAccept: entries accept refuses stay queued, untouched, and
+// the claim goes on past them; postponed ones move, unclaimed.
+func TestClaimAccept(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	for i := range 6 {
+		j := job(fmt.Sprintf("j%d", i), i)
+		if i%2 == 1 {
+			j.FunctionName = "other"
+		}
+		enqueue(t, s, j)
+	}
+	now := t0.Add(time.Hour)
+	later := now.Add(time.Minute).UnixMilli()
+	before, err := s.GetJob("demo", "other", "j3")
+	mustNil(t, err)
+	var asked []string
+	accept := func(svc, fn string) (bool, int64) {
+		asked = append(asked, fn)
+		switch {
+		case fn == "hello":
+			return true, 0
+		case len(asked) == 2: // j1: moved
+			return false, later
+		}
+		return false, 0 // j3: left alone
+	}
+	got, err := s.ClaimJobs(now, 3, accept, claimAt(now, time.Minute))
+	mustNil(t, err)
+	if ids := jobIDs(got); !slices.Equal(ids, []string{"j0", "j2", "j4"}) {
+		t.Fatalf("claimed %v", ids)
+	}
+	if want := []string{"hello", "other", "hello", "other", "hello"}; !slices.Equal(asked, want) {
+		t.Fatalf("asked about %v, want %v", asked, want)
+	}
+	moved, err := s.GetJob("demo", "other", "j1")
+	mustNil(t, err)
+	if moved.NotBefore != later || moved.Status != host.JobEnqueued || moved.LeaseUntil != 0 || len(moved.Events) != 1 {
+		t.Fatalf("postponed job: %+v", moved)
+	}
+	after, err := s.GetJob("demo", "other", "j3")
+	mustNil(t, err)
+	if !reflect.DeepEqual(before, after) {
+		t.Fatalf("refused job changed:\n%+v\n%+v", before, after)
+	}
+	if ids := claimIDs(t, s, now, 10); !slices.Equal(ids, []string{"j3", "j5"}) {
+		t.Fatalf("then claimed %v", ids)
+	}
+	if ids := claimIDs(t, s, time.UnixMilli(later), 10); !slices.Equal(ids, []string{"j1"}) {
+		t.Fatalf("after the postponement: %v", ids)
+	}
+
+	// A scan gives up after maxClaimSkip refused entries.
+	s2 := openStore(t, t.TempDir())
+	var many []host.Job
+	for i := range 4200 {
+		many = append(many, job(fmt.Sprintf("m%04d", i), 0))
+	}
+	last := job("last", 1)
+	last.FunctionName = "other"
+	enqueue(t, s2, append(many, last)...)
+	refused := 0
+	got, err = s2.ClaimJobs(now, 1, func(svc, fn string) (bool, int64) {
+		if fn == "hello" {
+			refused++
+			return false, 0
+		}
+		return true, 0
+	}, claimAt(now, time.Minute))
+	mustNil(t, err)
+	if len(got) != 0 || refused != 4096 {
+		t.Fatalf("claimed %v after %d refusals", jobIDs(got), refused)
+	}
+}
+
+// TestUpdateJobs: one call updates many jobs, each all or nothing, and a
+// job changed between UpdateJobs's snapshot and its commit is mutated
+// again, from the new record.
+func TestUpdateJobs(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	enqueue(t, s, job("a", 0), job("b", 0), job("c", 0))
+	names := []host.Job{
+		{ServiceName: "demo", FunctionName: "hello", InvocationID: "a"},
+		{ServiceName: "demo", FunctionName: "hello", InvocationID: "nope"},
+		{ServiceName: "demo", FunctionName: "hello", InvocationID: "b"},
+		{ServiceName: "demo", FunctionName: "hello", InvocationID: "9bad"},
+		{ServiceName: "demo", FunctionName: "hello", InvocationID: "c"},
+	}
+	refuse := &host.Error{Kind: host.KindConflict, Op: "test", Err: errors.New("refused")}
+	calls := map[int]int{}
+	out, errs := s.UpdateJobs(names, func(i int, j *host.Job) error {
+		calls[i]++
+		switch {
+		case i == 2 && calls[i] == 1:
+			// Another update of b lands after the snapshot.
+			done := make(chan error)
+			go func() {
+				_, err := s.UpdateJob("demo", "hello", "b", func(j *host.Job) error { j.AlreadyRetriedTimes = 7; return nil })
+				done <- err
+			}()
+			mustNil(t, <-done)
+		case i == 4:
+			return refuse
+		}
+		j.MaxRetries = 100 + i
+		return nil
+	})
+	switch {
+	case errs[0] != nil || out[0].MaxRetries != 100:
+		t.Fatalf("a: %v %+v", errs[0], out[0])
+	case host.ErrorKind(errs[1]) != host.KindNotFound:
+		t.Fatalf("nope: %v", errs[1])
+	case errs[2] != nil || out[2].MaxRetries != 102 || out[2].AlreadyRetriedTimes != 7 || calls[2] != 2:
+		t.Fatalf("b: %v %+v, mutated %d times", errs[2], out[2], calls[2])
+	case host.ErrorKind(errs[3]) != host.KindInvalidArgument:
+		t.Fatalf("9bad: %v", errs[3])
+	case !errors.Is(errs[4], refuse):
+		t.Fatalf("c: %v", errs[4])
+	}
+	for id, want := range map[string]int{"a": 100, "b": 102, "c": 3} {
+		j, err := s.GetJob("demo", "hello", id)
+		mustNil(t, err)
+		if j.MaxRetries != want {
+			t.Fatalf("%s stored with MaxRetries %d, want %d", id, j.MaxRetries, want)
+		}
+	}
+	if j, _ := s.GetJob("demo", "hello", "b"); j.AlreadyRetriedTimes != 7 {
+		t.Fatalf("b lost the concurrent update: %+v", j)
 	}
 }

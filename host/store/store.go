@@ -109,8 +109,15 @@
 // into leases; RequeueLeased moves ended leases back (and, at start-up,
 // every lease). Both scan from an in-memory mark below which the index
 // has no entry, so they do not walk the tombstones Badger keeps of the
-// entries of jobs that left it (the mark starts at 0 on Open). DeleteFunction leaves a function's jobs alone: the engine
-// finishes them (as Invalid), so no accepted job disappears unseen.
+// entries of jobs that left it (the mark starts at 0 on Open).
+// DeleteFunction leaves a function's jobs alone: the engine finishes them
+// (as Invalid), so no accepted job disappears unseen.
+//
+// Concurrent EnqueueJob and UpdateJob calls share transactions (a group
+// commit), each call still all or nothing: Badger syncs its write-ahead
+// log once per transaction (with SyncWrites), not once per batch of
+// concurrent commits, so this is what lets many submissions share a sync.
+// UpdateJob's mutate may therefore run on another caller's goroutine.
 //
 // An async config (host.AsyncConfig) is metadata of its function: storing
 // one needs the function, and rewrites the function's key so that a
