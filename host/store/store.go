@@ -110,11 +110,17 @@
 // every lease). Both scan from an in-memory mark below which the index
 // has no entry, so they do not walk the tombstones Badger keeps of the
 // entries of jobs that left it (the mark starts at 0 on Open).
-// DeleteFunction leaves a function's jobs alone: the engine finishes them
-// (as Invalid), so no accepted job disappears unseen.
+// DeleteFunction leaves a function's jobs alone (the engine finishes them
+// as Invalid, so no accepted job disappears unseen) and deletes its async
+// config with its triggers.
 //
-// Concurrent EnqueueJob and UpdateJob calls share transactions (a group
-// commit), each call still all or nothing: Badger syncs its write-ahead
+// ClaimJobs asks its accept callback before it reads a job, so the engine
+// can leave a busy function's jobs in the queue without a write (or
+// postpone them with one). UpdateJobs is UpdateJob for many jobs at once,
+// each still all or nothing; the engine stores a batch of outcomes with it.
+//
+// Concurrent EnqueueJob, UpdateJob and UpdateJobs calls share transactions
+// (a group commit), each call still all or nothing: Badger syncs its write-ahead
 // log once per transaction (with SyncWrites), not once per batch of
 // concurrent commits, so this is what lets many submissions share a sync.
 // UpdateJob's mutate may therefore run on another caller's goroutine.
