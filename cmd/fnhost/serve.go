@@ -32,7 +32,8 @@ import (
 const serveUsage = `usage: fnhost serve [--listen ADDR] [--data DIR] [--log-level LEVEL] [--log-format auto|json|console]
                     [--grace DURATION] [--sync-writes] [--max-instances N] [--max-memory MB]
                     [--max-concurrent N] [--max-conns-per-ip N] [--trusted-proxies CIDRS]
-                    [--async-workers N]
+                    [--max-body BYTES] [--max-async-body BYTES] [--max-header-bytes BYTES]
+                    [--max-code BYTES] [--async-workers N]
                     [--job-retention DURATION] [--log-retention DURATION]
 
 Runs the fnhost server: HTTP triggers at /2016-08-15/proxy/{service}/{function}/,
@@ -70,6 +71,7 @@ type serveOptions struct {
 	maxRunning   int
 	connsPerIP   int
 	trusted      string
+	limits       server.Limits
 	jobRetention time.Duration
 	logRetention time.Duration
 }
@@ -78,7 +80,7 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	var o serveOptions
 	fset := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fset.SetOutput(stderr)
-	fset.Usage = func() { fmt.Fprint(stderr, serveUsage) }
+	fset.Usage = func() { fmt.Fprint(stderr, serveUsage+"\nFlags:\n"); fset.PrintDefaults() }
 	fset.StringVar(&o.listen, "listen", "127.0.0.1:9000", "address to listen on (loopback by default)")
 	fset.StringVar(&o.data, "data", defaultDataDir(env), "data directory (env "+envData+")")
 	fset.StringVar(&o.logLevel, "log-level", "info", "debug, info, warn or error")
@@ -89,6 +91,10 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	fset.IntVar(&o.maxMemoryMB, "max-memory", 4096, "largest memorySize a function may set, in MB")
 	fset.IntVar(&o.maxRunning, "max-concurrent", 0, "invocations running at once across all functions (0: 64 × CPUs; over it: 503)")
 	fset.IntVar(&o.connsPerIP, "max-conns-per-ip", 0, "open connections allowed from one client IP (0: no limit)")
+	fset.IntVar(&o.limits.MaxBodyBytes, "max-body", server.DefaultMaxBodyBytes, "largest synchronous request body, bytes (over it: 400)")
+	fset.IntVar(&o.limits.MaxAsyncBodyBytes, "max-async-body", server.DefaultMaxAsyncBodyBytes, "largest asynchronous request body, bytes (over it: 400)")
+	fset.IntVar(&o.limits.MaxHeaderBytes, "max-header-bytes", server.DefaultMaxHeaderBytes, "largest request header block, bytes (over it: 400)")
+	fset.IntVar(&o.limits.MaxCodeBytes, "max-code", server.DefaultMaxCodeBytes, "largest .wasm module a function may upload, bytes")
 	fset.StringVar(&o.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (IP lists on triggers)")
 	fset.IntVar(&o.asyncWorkers, "async-workers", 0, "async invocations running at once, host-wide (0: 2 × CPUs, at least 4)")
 	fset.DurationVar(&o.jobRetention, "job-retention", store.DefaultJobRetention, "how long finished async invocations are kept")
@@ -233,6 +239,7 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer, log zerolog.Lo
 		},
 		AccountID:      creds.AccountID,
 		MaxConnsPerIP:  o.connsPerIP,
+		Limits:         o.limits,
 		TrustedProxies: mustPrefixes(o.trusted),
 		Logger:         log,
 		Gatherer:       reg,

@@ -165,11 +165,14 @@ type Server struct {
 	cfg      Config
 	log      zerolog.Logger
 	verifier auth.Verifier
-	fast     *fasthttp.Server
-	metrics  fasthttp.RequestHandler
-	ready    atomic.Bool
-	panics   prometheus.Counter
-	trig     triggerAuth // trigger protections (trigger_auth.go)
+	// triggerVerifier also refuses a replayed POST/PATCH signature on
+	// function-auth triggers (the management API does not: see RATIONALE).
+	triggerVerifier auth.Verifier
+	fast            *fasthttp.Server
+	metrics         fasthttp.RequestHandler
+	ready           atomic.Bool
+	panics          prometheus.Counter
+	trig            triggerAuth // trigger protections (trigger_auth.go)
 }
 
 // New returns a Server. It does not listen yet.
@@ -188,6 +191,8 @@ func New(cfg Config) (*Server, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		verifier: auth.Verifier{Keys: cfg.Keys, Now: cfg.Now},
+		triggerVerifier: auth.Verifier{Keys: cfg.Keys, Now: cfg.Now,
+			Replay: auth.NewReplayCache(replayCacheSize, 2*auth.DefaultSkew)},
 		panics: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "fnhost_http_panics_total", Help: "Handler panics recovered into a 500.",
 		}),
@@ -236,6 +241,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 func (s *Server) Handler() fasthttp.RequestHandler { return s.handle }
 
 const apiPrefix = "/2016-08-15"
+
+// replayCacheSize bounds the signatures remembered for replay checks
+// (≈ 100 bytes each).
+const replayCacheSize = 100_000
 
 // handle routes a request. Routing looks at the raw path bytes only; each
 // handler parses the rest.

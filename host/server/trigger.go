@@ -205,7 +205,7 @@ func joinMethods(methods []string) string {
 }
 
 func (s *Server) verifyTrigger(ctx *fasthttp.RequestCtx) error {
-	return s.verifier.Verify(&auth.Request{
+	return s.triggerVerifier.Verify(&auth.Request{
 		Method:   string(ctx.Method()),
 		Path:     string(ctx.Path()),
 		RawQuery: string(ctx.URI().QueryString()),

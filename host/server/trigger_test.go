@@ -396,3 +396,33 @@ func TestPanicIsolated(t *testing.T) {
 }
 
 var _ Store = (*store.Store)(nil)
+
+// TestTriggerReplay: a signed POST to a function-auth trigger is accepted
+// once; the same signature again inside the window is refused. GETs may
+// repeat.
+func TestTriggerReplay(t *testing.T) {
+	ts := startServer(t)
+	ts.deploy("s", "signed", "hello-c", host.Function{}, host.HTTPTriggerConfig{AuthType: host.AuthFunction, Methods: []string{"GET", "POST"}})
+	date := time.Now().UTC().Format(http.TimeFormat)
+	send := func(method string) (int, string) {
+		req, _ := http.NewRequest(method, ts.URL+"/2016-08-15/proxy/s/signed/", strings.NewReader("x"))
+		req.Header.Set("Date", date)
+		sign(req, true)
+		res, body := ts.do(req)
+		code := ""
+		if res.StatusCode != 200 {
+			code, _ = fcError(t, body)
+		}
+		return res.StatusCode, code
+	}
+	for i, want := range []int{200, 403} {
+		if got, code := send("POST"); got != want || (want == 403 && code != "RequestReplayed") {
+			t.Fatalf("POST %d: %d %s, want %d", i, got, code, want)
+		}
+	}
+	for i := range 2 {
+		if got, _ := send("GET"); got != 200 {
+			t.Fatalf("GET %d: %d", i, got)
+		}
+	}
+}
