@@ -33,7 +33,8 @@ const serveUsage = `usage: fnhost serve [--listen ADDR] [--data DIR] [--log-leve
                     [--grace DURATION] [--sync-writes] [--max-instances N] [--max-memory MB]
                     [--max-concurrent N] [--max-conns-per-ip N] [--trusted-proxies CIDRS]
                     [--max-body BYTES] [--max-async-body BYTES] [--max-header-bytes BYTES]
-                    [--max-code BYTES] [--async-workers N]
+                    [--max-url-bytes BYTES] [--max-response BYTES] [--max-code BYTES]
+                    [--async-workers N]
                     [--job-retention DURATION] [--log-retention DURATION]
 
 Runs the fnhost server: HTTP triggers at /2016-08-15/proxy/{service}/{function}/,
@@ -69,6 +70,7 @@ type serveOptions struct {
 	maxMemoryMB  int
 	asyncWorkers int
 	maxRunning   int
+	maxResponse  int
 	connsPerIP   int
 	trusted      string
 	limits       server.Limits
@@ -94,6 +96,8 @@ func serveWith(ctx context.Context, args []string, stdout, stderr io.Writer, env
 	fset.IntVar(&o.limits.MaxBodyBytes, "max-body", server.DefaultMaxBodyBytes, "largest synchronous request body, bytes (over it: 400)")
 	fset.IntVar(&o.limits.MaxAsyncBodyBytes, "max-async-body", server.DefaultMaxAsyncBodyBytes, "largest asynchronous request body, bytes (over it: 400)")
 	fset.IntVar(&o.limits.MaxHeaderBytes, "max-header-bytes", server.DefaultMaxHeaderBytes, "largest request header block, bytes (over it: 400)")
+	fset.IntVar(&o.limits.MaxURLBytes, "max-url-bytes", server.DefaultMaxURLBytes, "longest request path and query, bytes (over it: 400)")
+	fset.IntVar(&o.maxResponse, "max-response", runtime.DefaultMaxResponseBytes, "largest function response body, bytes (over it: 502)")
 	fset.IntVar(&o.limits.MaxCodeBytes, "max-code", server.DefaultMaxCodeBytes, "largest .wasm module a function may upload, bytes")
 	fset.StringVar(&o.trusted, "trusted-proxies", "", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed (IP lists on triggers)")
 	fset.IntVar(&o.asyncWorkers, "async-workers", 0, "async invocations running at once, host-wide (0: 2 × CPUs, at least 4)")
@@ -202,6 +206,7 @@ func serve(ctx context.Context, o serveOptions, stdout io.Writer, log zerolog.Lo
 	inv, err := invoker.New(invoker.Config{
 		Runtime: rt, Source: st, Recorder: logs, Registerer: reg,
 		Logger: log.With().Str("component", "invoker").Logger(), MaxInstances: o.maxInstances, MaxConcurrent: o.maxRunning,
+		MaxResponseBytes: o.maxResponse,
 	})
 	if err != nil {
 		return err

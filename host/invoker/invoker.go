@@ -63,6 +63,9 @@ type Config struct {
 	// MaxQueueWait bounds the wait for a free instance before a call is
 	// refused (429). Zero means runtime's default.
 	MaxQueueWait time.Duration
+	// MaxResponseBytes bounds every function's response body (over it:
+	// KindResponseTooLarge, FC's 502). Zero means runtime's default (6 MiB).
+	MaxResponseBytes int
 	// MaxConcurrent caps invocations running at once across all functions,
 	// so the memory of live instances stays bounded under any load; a call
 	// over it waits up to MaxQueueWait, then fails with KindOverloaded
@@ -255,7 +258,7 @@ func (iv *Invoker) build(svc, fn string) (*Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.fn, err = iv.cfg.Runtime.NewFunction(mod, FunctionConfig(meta, iv.cfg.MaxInstances, iv.cfg.MaxQueueWait))
+	e.fn, err = iv.cfg.Runtime.NewFunction(mod, iv.functionConfig(meta))
 	if err != nil {
 		return nil, err
 	}
@@ -263,6 +266,13 @@ func (iv *Invoker) build(svc, fn string) (*Entry, error) {
 		Dur("load", time.Since(start)).Msg("function loaded")
 	e.m = iv.met.forEntry(svc, fn)
 	return e, nil
+}
+
+// functionConfig is FunctionConfig with the invoker's host-wide settings.
+func (iv *Invoker) functionConfig(f host.Function) runtime.FunctionConfig {
+	c := FunctionConfig(f, iv.cfg.MaxInstances, iv.cfg.MaxQueueWait)
+	c.MaxResponseBytes = iv.cfg.MaxResponseBytes
+	return c
 }
 
 // FunctionConfig is the runtime configuration of a stored function.
@@ -445,7 +455,7 @@ func (iv *Invoker) Check(ctx context.Context, wasm []byte, f host.Function) erro
 	if err != nil {
 		return err
 	}
-	rf, err := iv.cfg.Runtime.NewFunction(mod, FunctionConfig(f, iv.cfg.MaxInstances, iv.cfg.MaxQueueWait))
+	rf, err := iv.cfg.Runtime.NewFunction(mod, iv.functionConfig(f))
 	if err != nil {
 		return err
 	}

@@ -370,3 +370,28 @@ func TestHostWideCap(t *testing.T) {
 		t.Fatalf("after the slot came free: %v", err)
 	}
 }
+
+// TestMaxResponseBytes: the host-wide response bound reaches every
+// function's runtime configuration.
+func TestMaxResponseBytes(t *testing.T) {
+	src := newSource()
+	src.put(t, "s", "f", "hello-c", true)
+	ctx := context.Background()
+	rt, err := runtime.New(ctx, runtime.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Close(ctx)
+	iv, err := New(Config{Runtime: rt, Source: src, MaxResponseBytes: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iv.Close(ctx)
+	e, err := iv.Lookup(ctx, "s", "f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := invoke(t, iv, e); host.ErrorKind(err) != host.KindResponseTooLarge {
+		t.Fatalf("an 11-byte answer over a 5-byte bound: %v", err)
+	}
+}
