@@ -283,7 +283,7 @@ func parseInvocationToken(tok string) (order, id string, ok bool) {
 	if len(tok) > base64.RawURLEncoding.EncodedLen(16+1+MaxRequestIDLen) {
 		return "", "", false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(tok) // Strict: only the tokens this package issued
 	if err != nil {
 		return "", "", false
 	}

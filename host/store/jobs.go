@@ -1228,7 +1228,7 @@ func parseJobToken(tok string, desc bool) (string, bool) {
 	if len(tok) > base64.RawURLEncoding.EncodedLen(2+16+1+host.MaxNameLen) {
 		return "", false
 	}
-	b, err := base64.RawURLEncoding.DecodeString(tok)
+	b, err := base64.RawURLEncoding.Strict().DecodeString(tok) // Strict: only the tokens this package issued
 	if err != nil {
 		return "", false
 	}
